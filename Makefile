@@ -1,0 +1,38 @@
+# Top-level Makefile: builds and tests every stage.
+#
+#   make                    build every stage (and the test helpers under tests/)
+#   make -C s01             build one stage
+#   make SAN=address        ASan + UBSan build of everything (SAN=thread: TSan)
+#   make test               build, then run the whole bats suite (tests/run)
+#   make demo               the main demo (see README.md)
+#   make diff A=s00 B=s01   what stage B adds to stage A, sources only
+#   make clean
+
+STAGES := s00 s01
+SAN ?=
+
+ifneq ($(filter-out address thread,$(SAN)),)
+  $(error SAN=$(SAN) is not supported: use SAN=address (ASan+UBSan) or SAN=thread (TSan))
+endif
+
+.PHONY: all test demo diff clean $(STAGES)
+
+all: $(STAGES)
+
+$(STAGES):
+	$(MAKE) -C $@ SAN=$(SAN)
+
+test: all
+	REACTOR_SAN=$(SAN) tests/run
+
+demo: all
+	tests/demo
+
+diff:
+	@if [ -z "$(A)" ] || [ -z "$(B)" ]; then \
+	  echo "usage: make diff A=<stage> B=<stage>   (stages: $(STAGES) s11)"; \
+	else tests/stage-diff "$(A)" "$(B)"; fi
+
+clean:
+	for s in $(STAGES); do $(MAKE) -C $$s clean; done
+	rm -rf tests/bin

@@ -1,0 +1,33 @@
+// EventLoop: the reactor, one per thread ("one loop per thread").
+//
+// The thread that initialises a loop owns it: only that thread may run loop(), and a thread may
+// own at most one loop. Breaking either rule is a programming error and aborts with a FATAL line.
+// Embedded by value (usually on the owning thread's stack): EventLoop_init / EventLoop_destroy.
+// At this stage the loop watches nothing: loop() waits 5 seconds and returns.
+#ifndef REACTOR_EVENTLOOP_H
+#define REACTOR_EVENTLOOP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct EventLoop {
+  // set at init
+  pid_t threadId; // the owning thread's kernel tid
+  // loop thread only
+  bool looping;
+} EventLoop;
+
+/// Makes the calling thread the loop's owner; aborts if it already owns a loop.
+void EventLoop_init(EventLoop *self);
+/// Owner thread only; the loop must not be running.
+void EventLoop_destroy(EventLoop *self);
+/// Runs the loop. Owner thread only.
+void EventLoop_loop(EventLoop *self);
+/// Aborts with a FATAL line unless called from the owner thread. Any thread.
+void EventLoop_assertInLoopThread(const EventLoop *self);
+/// True when called from the owner thread. Any thread.
+bool EventLoop_isInLoopThread(const EventLoop *self);
+/// The loop the calling thread owns, or NULL. Any thread.
+EventLoop *EventLoop_getEventLoopOfCurrentThread(void);
+
+#endif
