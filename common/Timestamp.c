@@ -20,7 +20,14 @@ Timestamp Timestamp_invalid(void) {
 bool Timestamp_valid(Timestamp t) { return t.microSecondsSinceEpoch > 0; }
 
 Timestamp Timestamp_addTime(Timestamp t, double seconds) {
-  Timestamp r = {t.microSecondsSinceEpoch + (int64_t)(seconds * kMicroSecondsPerSecond)};
+  // Saturate rather than overflow: runAfter(1e300) means "never", not undefined behaviour.
+  double limit = (double)(INT64_MAX / 2);
+  double delta = seconds * kMicroSecondsPerSecond;
+  if (delta > limit - (double)t.microSecondsSinceEpoch)
+    delta = limit - (double)t.microSecondsSinceEpoch;
+  if (delta < -(double)t.microSecondsSinceEpoch)
+    delta = -(double)t.microSecondsSinceEpoch;
+  Timestamp r = {t.microSecondsSinceEpoch + (int64_t)delta};
   return r;
 }
 

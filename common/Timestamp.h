@@ -18,7 +18,7 @@ Timestamp Timestamp_now(void);
 /// An invalid (zero) Timestamp.
 Timestamp Timestamp_invalid(void);
 bool Timestamp_valid(Timestamp t);
-/// t plus seconds (may be fractional or negative).
+/// t plus seconds (may be fractional or negative); saturates instead of overflowing.
 Timestamp Timestamp_addTime(Timestamp t, double seconds);
 /// high - low in seconds.
 double Timestamp_timeDifference(Timestamp high, Timestamp low);
