@@ -17,6 +17,7 @@ COMMON_SRCS := \
 	$(COMMON_DIR)/CurrentThread.c \
 	$(COMMON_DIR)/Logging.c \
 	$(COMMON_DIR)/Mutex.c \
+	$(COMMON_DIR)/Settings.c \
 	$(COMMON_DIR)/Thread.c \
 	$(COMMON_DIR)/Timestamp.c
 

@@ -1,0 +1,48 @@
+#include "Settings.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+bool Settings_parseLong(const char *text, long min, long max, long *out) {
+  if (text == NULL || *text == '\0')
+    return false;
+  char *end;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value < min || value > max)
+    return false;
+  *out = value;
+  return true;
+}
+
+uint16_t Settings_port(const char *program) {
+  const char *env = getenv("REACTOR_PORT");
+  if (env == NULL)
+    return kDefaultPort;
+  long port;
+  if (!Settings_parseLong(env, 0, 65535, &port)) {
+    fprintf(stderr, "%s: bad REACTOR_PORT '%s': not a port number (0-65535)\n", program, env);
+    exit(1);
+  }
+  return (uint16_t)port;
+}
+
+bool Settings_portIsAny(void) {
+  const char *env = getenv("REACTOR_PORT");
+  long port;
+  return env != NULL && Settings_parseLong(env, 0, 65535, &port) && port == 0;
+}
+
+long Settings_longArg(const char *program, int argc, char *argv[], int index, const char *what,
+                      long min, long max, long def) {
+  if (argc <= index)
+    return def;
+  long value;
+  if (!Settings_parseLong(argv[index], min, max, &value)) {
+    fprintf(stderr, "%s: bad %s '%s': expected an integer from %ld to %ld\n", program, what,
+            argv[index], min, max);
+    exit(1);
+  }
+  return value;
+}

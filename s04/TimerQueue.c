@@ -1,0 +1,214 @@
+#include "TimerQueue.h"
+
+#include "EventLoop.h"
+#include "Logging.h"
+#include "Timer.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+// --- the timerfd ---------------------------------------------------------------------------
+
+static int create_timerfd(void) {
+  // CLOCK_MONOTONIC: a change of the wall clock must not fire or delay timers.
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0)
+    LOG_SYSFATAL("Failed in timerfd_create");
+  return fd;
+}
+
+// How long from now until `when`, as a relative itimerspec. A zero it_value would disarm the
+// timerfd instead of firing it, so anything due now or in the past fires in 100 us.
+static struct timespec how_much_time_from_now(Timestamp when) {
+  int64_t microseconds = when.microSecondsSinceEpoch - Timestamp_now().microSecondsSinceEpoch;
+  if (microseconds < 100)
+    microseconds = 100;
+  struct timespec ts;
+  ts.tv_sec = (time_t)(microseconds / kMicroSecondsPerSecond);
+  ts.tv_nsec = (long)((microseconds % kMicroSecondsPerSecond) * 1000);
+  return ts;
+}
+
+static void reset_timerfd(int timerfd, Timestamp expiration) {
+  struct itimerspec newValue;
+  memset(&newValue, 0, sizeof newValue);
+  newValue.it_value = how_much_time_from_now(expiration);
+  if (timerfd_settime(timerfd, 0, &newValue, NULL) != 0)
+    LOG_SYSERR("timerfd_settime()");
+}
+
+// The timerfd stays readable until its expiration count is read: level-triggered polling would
+// report it again on every iteration.
+static void read_timerfd(int timerfd, Timestamp now) {
+  uint64_t howmany;
+  ssize_t n = read(timerfd, &howmany, sizeof howmany);
+  char buf[32];
+  LOG_TRACE("TimerQueue_handleRead() %llu at %s", (unsigned long long)howmany,
+            Timestamp_toString(now, buf, sizeof buf));
+  if (n != sizeof howmany)
+    LOG_ERROR("TimerQueue_handleRead() reads %zd bytes instead of 8", n);
+}
+
+// --- the heap ------------------------------------------------------------------------------
+
+static void heap_set(TimerQueue *self, size_t i, Timer *timer) {
+  self->heap[i] = timer;
+  timer->heapIndex = i;
+}
+
+static void sift_up(TimerQueue *self, size_t i) {
+  Timer *timer = self->heap[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!Timer_before(timer, self->heap[parent]))
+      break;
+    heap_set(self, i, self->heap[parent]);
+    i = parent;
+  }
+  heap_set(self, i, timer);
+}
+
+static void sift_down(TimerQueue *self, size_t i) {
+  Timer *timer = self->heap[i];
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= self->size)
+      break;
+    if (child + 1 < self->size && Timer_before(self->heap[child + 1], self->heap[child]))
+      ++child;
+    if (!Timer_before(self->heap[child], timer))
+      break;
+    heap_set(self, i, self->heap[child]);
+    i = child;
+  }
+  heap_set(self, i, timer);
+}
+
+static void heap_push(TimerQueue *self, Timer *timer) {
+  if (self->size == self->capacity) {
+    size_t capacity = self->capacity ? self->capacity * 2 : 64;
+    Timer **heap = realloc(self->heap, capacity * sizeof *heap);
+    if (heap == NULL)
+      LOG_FATAL("out of memory growing the timer heap to %zu", capacity);
+    self->heap = heap;
+    self->capacity = capacity;
+  }
+  heap_set(self, self->size++, timer);
+  sift_up(self, self->size - 1);
+}
+
+static Timer *heap_pop(TimerQueue *self) {
+  assert(self->size > 0);
+  Timer *top = self->heap[0];
+  if (--self->size > 0) {
+    heap_set(self, 0, self->heap[self->size]);
+    sift_down(self, 0);
+  }
+  return top;
+}
+
+// --- the queue -----------------------------------------------------------------------------
+
+// Adds a timer; returns true when it became the earliest, so the timerfd must be re-armed.
+static bool insert(TimerQueue *self, Timer *timer) {
+  heap_push(self, timer);
+  return self->heap[0] == timer;
+}
+
+static void handle_read(void *arg, Timestamp receiveTime);
+
+TimerQueue *TimerQueue_new(EventLoop *loop) {
+  TimerQueue *self = calloc(1, sizeof *self);
+  if (self == NULL)
+    LOG_FATAL("out of memory creating a TimerQueue");
+  self->loop = loop;
+  self->timerfd = create_timerfd();
+  Channel_init(&self->timerfdChannel, loop, self->timerfd);
+  Channel_setReadCallback(&self->timerfdChannel, handle_read, self);
+  // Always reading: the timerfd is armed and re-armed, never unwatched.
+  Channel_enableReading(&self->timerfdChannel);
+  return self;
+}
+
+void TimerQueue_free(TimerQueue *self) {
+  if (self == NULL)
+    return;
+  Channel_disableAll(&self->timerfdChannel);
+  Channel_destroy(&self->timerfdChannel);
+  close(self->timerfd);
+  for (size_t i = 0; i < self->size; ++i)
+    Timer_free(self->heap[i]);
+  free(self->heap);
+  free(self);
+}
+
+static void add_timer_in_loop(void *arg) {
+  Timer *timer = arg;
+  TimerQueue *self = timer->queue;
+  EventLoop_assertInLoopThread(self->loop);
+  if (insert(self, timer))
+    reset_timerfd(self->timerfd, timer->expiration);
+}
+
+TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Timestamp when,
+                            double interval) {
+  Timer *timer = Timer_new(cb, arg, when, interval);
+  timer->queue = self;
+  // The id is taken before the hop: once queued, the loop thread owns the timer.
+  TimerId id = {timer, timer->sequence};
+  EventLoop_runInLoop(self->loop, add_timer_in_loop, timer);
+  return id;
+}
+
+// Pops every timer due at `now`, earliest first, into *expired (a malloc'd array).
+static size_t get_expired(TimerQueue *self, Timestamp now, Timer ***expired) {
+  size_t n = 0, cap = 0;
+  Timer **list = NULL;
+  while (self->size > 0 && self->heap[0]->expiration.microSecondsSinceEpoch <=
+                               now.microSecondsSinceEpoch) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      Timer **grown = realloc(list, cap * sizeof *grown);
+      if (grown == NULL)
+        LOG_FATAL("out of memory collecting %zu expired timers", cap);
+      list = grown;
+    }
+    list[n++] = heap_pop(self);
+  }
+  *expired = list;
+  return n;
+}
+
+// After the expired timers ran: put the repeating ones back, free the rest, re-arm the timerfd.
+static void reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
+  for (size_t i = 0; i < n; ++i) {
+    Timer *timer = expired[i];
+    if (timer->repeat) {
+      Timer_restart(timer, now);
+      insert(self, timer);
+    } else {
+      Timer_free(timer);
+    }
+  }
+  if (self->size > 0)
+    reset_timerfd(self->timerfd, self->heap[0]->expiration);
+}
+
+static void handle_read(void *arg, Timestamp receiveTime) {
+  TimerQueue *self = arg;
+  (void)receiveTime;
+  EventLoop_assertInLoopThread(self->loop);
+  Timestamp now = Timestamp_now();
+  read_timerfd(self->timerfd, now);
+
+  Timer **expired;
+  size_t n = get_expired(self, now, &expired);
+  for (size_t i = 0; i < n; ++i)
+    Timer_run(expired[i]);
+  reset(self, expired, n, now);
+  free(expired);
+}

@@ -1,0 +1,46 @@
+// test4: timers. Prints a line from each one-shot and repeating timer as it fires; the 20th
+// line quits the loop (about 18 s in).
+#include "EventLoop.h"
+
+#include "CurrentThread.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+static int cnt = 0;
+static EventLoop *g_loop;
+
+static void printTid(void) {
+  char buf[32];
+  printf("pid = %d, tid = %d\n", getpid(), CurrentThread_tid());
+  printf("now %s\n", Timestamp_toString(Timestamp_now(), buf, sizeof buf));
+}
+
+static void print(void *arg) {
+  const char *msg = arg;
+  char buf[32];
+  printf("msg %s %s\n", Timestamp_toString(Timestamp_now(), buf, sizeof buf), msg);
+  if (++cnt == 20)
+    EventLoop_quit(g_loop);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  printTid();
+  EventLoop loop;
+  EventLoop_init(&loop);
+  g_loop = &loop;
+
+  print("main");
+  EventLoop_runAfter(&loop, 1, print, "once1");
+  EventLoop_runAfter(&loop, 1.5, print, "once1.5");
+  EventLoop_runAfter(&loop, 2.5, print, "once2.5");
+  EventLoop_runAfter(&loop, 3.5, print, "once3.5");
+  EventLoop_runEvery(&loop, 2, print, "every2");
+  EventLoop_runEvery(&loop, 3, print, "every3");
+
+  EventLoop_loop(&loop);
+  print("main loop exits");
+  EventLoop_destroy(&loop);
+  return 0;
+}
