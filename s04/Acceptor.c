@@ -6,25 +6,34 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void handle_read(void *arg, Timestamp receiveTime);
 
 static int open_idle_fd(void) { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
+// Acceptor_init failed after creating the socket: close it, keeping errno for the caller.
+static int give_up_init(Acceptor *self) {
+  int savedErrno = errno;
+  Socket_destroy(&self->acceptSocket);
+  errno = savedErrno;
+  return -1;
+}
+
 int Acceptor_init(Acceptor *self, EventLoop *loop, const InetAddress *listenAddr) {
   self->loop = loop;
   Socket_init(&self->acceptSocket, sockets_createNonblockingOrDie());
   Socket_setReuseAddr(&self->acceptSocket, true);
-  if (Socket_bindAddress(&self->acceptSocket, listenAddr) < 0) {
-    int savedErrno = errno;
-    Socket_destroy(&self->acceptSocket);
-    errno = savedErrno;
-    return -1;
-  }
+  if (Socket_bindAddress(&self->acceptSocket, listenAddr) < 0)
+    return give_up_init(self);
+  // Without the spare fd, running out of fds would make the listener spin (see below): a
+  // process already that short of fds cannot serve, so say so now, as for a bind failure.
+  self->idleFd = open_idle_fd();
+  if (self->idleFd < 0)
+    return give_up_init(self);
   Channel_init(&self->acceptChannel, loop, Socket_fd(&self->acceptSocket));
   Channel_setReadCallback(&self->acceptChannel, handle_read, self);
-  self->idleFd = open_idle_fd();
   self->newConnectionCallback = NULL;
   self->newConnectionArg = NULL;
   self->listenning = false;
@@ -72,11 +81,18 @@ InetAddress Acceptor_listenAddress(const Acceptor *self) {
 static void drop_connection_when_out_of_fds(Acceptor *self) {
   if (self->idleFd >= 0)
     close(self->idleFd);
-  int fd = accept(Socket_fd(&self->acceptSocket), NULL, NULL);
+  int fd = accept4(Socket_fd(&self->acceptSocket), NULL, NULL, SOCK_CLOEXEC);
+  int savedErrno = errno;
   if (fd >= 0)
     close(fd);
   self->idleFd = open_idle_fd();
-  LOG_ERROR("Acceptor: out of file descriptors, closed a new connection at once");
+  if (fd >= 0) {
+    LOG_ERROR("Acceptor: out of file descriptors, closed a new connection at once");
+  } else {
+    // Another thread took the freed slot first: nothing was dropped, so do not say so.
+    errno = savedErrno;
+    LOG_SYSERR("Acceptor: out of file descriptors, and the spare fd could not be used");
+  }
 }
 
 static void handle_read(void *arg, Timestamp receiveTime) {

@@ -30,7 +30,8 @@ typedef struct Acceptor {
 } Acceptor;
 
 /// Creates the socket and binds it to listenAddr. Returns 0, or -1 with errno when the address
-/// cannot be bound (in use, not ours); then the Acceptor holds nothing and needs no destroy.
+/// cannot be bound (in use, not ours) or no spare fd can be opened (EMFILE); then the Acceptor
+/// holds nothing and needs no destroy.
 int Acceptor_init(Acceptor *self, struct EventLoop *loop, const InetAddress *listenAddr);
 /// Stops watching and closes the listening socket. Loop thread only.
 void Acceptor_destroy(Acceptor *self);

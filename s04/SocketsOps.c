@@ -39,6 +39,14 @@ int sockets_accept(int sockfd, struct sockaddr_in *addr) {
   case ENFILE:
   case ENOBUFS:
   case ENOMEM:
+  // Linux hands a new connection's pending network error back from accept(2); its man page
+  // says to treat these like EAGAIN.
+  case ENETDOWN:
+  case ENOPROTOOPT:
+  case EHOSTDOWN:
+  case ENONET:
+  case EHOSTUNREACH:
+  case ENETUNREACH:
     break;
   // The listening fd is not what we think it is: a bug.
   case EBADF:

@@ -18,7 +18,8 @@ int sockets_bind(int sockfd, const struct sockaddr_in *addr);
 int sockets_listen(int sockfd);
 /// accept4(2), the new fd non-blocking and close-on-exec. -1 with errno for the errors a
 /// server must expect (EAGAIN, ECONNABORTED, EINTR, EPROTO, EPERM, EMFILE, ENFILE, ENOBUFS,
-/// ENOMEM); aborts for the ones that mean a bug (EBADF, EFAULT, EINVAL, ENOTSOCK, ...).
+/// ENOMEM, and the network errors Linux passes on: ENETDOWN, EHOSTUNREACH, ...); aborts for
+/// the ones that mean a bug (EBADF, EFAULT, EINVAL, ENOTSOCK, ...).
 int sockets_accept(int sockfd, struct sockaddr_in *addr);
 void sockets_close(int sockfd);
 
