@@ -98,8 +98,8 @@ static void bench_timers(long n) {
   printf("timers: %ld added in %.3f s: %.0f adds/s\n", n, addSeconds, n / addSeconds);
   printf("timers: %ld fired (all overdue, one batch) in %.3f s: %.0f fires/s\n", g_fired,
          fireSeconds, g_fired / fireSeconds);
-  printf("memory: VmHWM %ld kB before, %ld kB with %ld timers (%.0f bytes per timer)\n", hwm0,
-         hwm1, n, (hwm1 - hwm0) * 1024.0 / n);
+  printf("memory: VmHWM %ld kB before, %ld kB with %ld timers (%.0f bytes per timer)\n", hwm0, hwm1,
+         n, (hwm1 - hwm0) * 1024.0 / n);
 
   // Round 2: n/10 timers due over the next second, fired by the live loop as they come due.
   long live = n / 10 > 0 ? n / 10 : 1;

@@ -62,8 +62,7 @@ int main(int argc, char **argv) {
   if (argc > 2)
     g_perProducer = atol(argv[2]);
   if (g_producers < 1 || g_producers > kMaxProducers || g_perProducer < 1) {
-    fprintf(stderr, "usage: functor_storm [threads (1-%d) [functors-per-thread]]\n",
-            kMaxProducers);
+    fprintf(stderr, "usage: functor_storm [threads (1-%d) [functors-per-thread]]\n", kMaxProducers);
     return 1;
   }
   EventLoop loop;

@@ -47,8 +47,8 @@ static void work(void *arg) {
 static void timer_work(void *arg) { (void)arg; }
 
 // One round: start a loop thread (or not), optionally hand it work, destroy it. Work queued
-// before destroy must run: the loop drains its functors before loop() returns. Returns the destroy's
-// duration in ms.
+// before destroy must run: the loop drains its functors before loop() returns. Returns the
+// destroy's duration in ms.
 static double one_round(int round) {
   EventLoopThread thread;
   EventLoopThread_init(&thread);
