@@ -8,7 +8,7 @@
 #   make diff A=s00 B=s01   what stage B adds to stage A, sources only
 #   make clean
 
-STAGES := s00 s01 s02 s03 s04
+STAGES := s00 s01 s02 s03 s04 s11
 SAN ?=
 
 ifneq ($(filter-out address thread,$(SAN)),)

@@ -1,6 +1,10 @@
 #include "Settings.h"
 
+#include "Logging.h"
+
 #include <errno.h>
+#include <pthread.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -45,4 +49,22 @@ long Settings_longArg(const char *program, int argc, char *argv[], int index, co
     exit(1);
   }
   return value;
+}
+
+static bool g_usePoll = false;
+static pthread_once_t g_usePollOnce = PTHREAD_ONCE_INIT;
+
+static void read_use_poll(void) {
+  const char *env = getenv("REACTOR_USE_POLL");
+  if (env == NULL || strcmp(env, "0") == 0 || *env == '\0')
+    return;
+  if (strcmp(env, "1") == 0)
+    g_usePoll = true;
+  else
+    LOG_WARN("unknown REACTOR_USE_POLL '%s' (expected 0 or 1), using epoll", env);
+}
+
+bool Settings_usePoll(void) {
+  pthread_once(&g_usePollOnce, read_use_poll);
+  return g_usePoll;
 }

@@ -2,6 +2,7 @@
 //
 //   REACTOR_PORT   the port servers listen on and clients connect to (0: servers pick a free
 //                  port and print "listening on IP:PORT")
+//   REACTOR_USE_POLL  1: s11's loops use poll(2) instead of epoll (0 or unset: epoll)
 //
 // A bad value is a user error: one line naming the value and the reason, then exit status 1.
 // Main thread, at start-up.
@@ -17,6 +18,9 @@ enum { kDefaultPort = 9981 };
 uint16_t Settings_port(const char *program);
 /// True when REACTOR_PORT asks servers for any free port (REACTOR_PORT=0).
 bool Settings_portIsAny(void);
+/// True when REACTOR_USE_POLL=1. An unknown value is reported once (WARN) and epoll is used.
+/// Any thread.
+bool Settings_usePoll(void);
 /// Parses text as a decimal integer in [min, max]; returns false if it is not one.
 bool Settings_parseLong(const char *text, long min, long max, long *out);
 /// argv[index] as an integer in [min, max], or def when argc <= index; exits 1 on a bad value,

@@ -1,0 +1,45 @@
+// Acceptor: the listening socket, as one more Channel in the loop.
+//
+// When the listening fd is readable, handleRead accepts one connection and hands its fd and
+// the peer's address to the new-connection callback, which then owns the fd (with no callback
+// set, the fd is closed at once). Owned by a server program or TcpServer, embedded by value;
+// loop thread only.
+#ifndef REACTOR_ACCEPTOR_H
+#define REACTOR_ACCEPTOR_H
+
+#include "Channel.h"
+#include "InetAddress.h"
+#include "Socket.h"
+
+#include <stdbool.h>
+
+struct EventLoop;
+
+typedef void (*NewConnectionCallback)(void *arg, int sockfd, const InetAddress *peerAddr);
+
+typedef struct Acceptor {
+  // set at init
+  struct EventLoop *loop;
+  Socket acceptSocket;
+  Channel acceptChannel;
+  // loop thread only
+  int idleFd; // a spare fd (/dev/null) given up to accept-and-close when out of fds
+  NewConnectionCallback newConnectionCallback;
+  void *newConnectionArg;
+  bool listenning;
+} Acceptor;
+
+/// Creates the socket and binds it to listenAddr. Returns 0, or -1 with errno when the address
+/// cannot be bound (in use, not ours) or no spare fd can be opened (EMFILE); then the Acceptor
+/// holds nothing and needs no destroy.
+int Acceptor_init(Acceptor *self, struct EventLoop *loop, const InetAddress *listenAddr);
+/// Stops watching and closes the listening socket. Loop thread only.
+void Acceptor_destroy(Acceptor *self);
+void Acceptor_setNewConnectionCallback(Acceptor *self, NewConnectionCallback cb, void *arg);
+bool Acceptor_listenning(const Acceptor *self);
+/// Starts listening and watching for connections. Returns 0 or -1 with errno. Loop thread only.
+int Acceptor_listen(Acceptor *self);
+/// The address actually bound (with the real port when bound to port 0).
+InetAddress Acceptor_listenAddress(const Acceptor *self);
+
+#endif

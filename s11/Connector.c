@@ -1,0 +1,347 @@
+#include "Connector.h"
+
+#include "EventLoop.h"
+#include "Logging.h"
+#include "SocketsOps.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void Connector_startInLoop(Connector *self);
+static void Connector_stopInLoop(Connector *self);
+static void Connector_connect(Connector *self);
+static void Connector_connecting(Connector *self, int sockfd);
+static void Connector_handleWrite(void *arg);
+static void Connector_handleError(void *arg);
+static void Connector_retry(Connector *self, int sockfd);
+static int Connector_removeAndResetChannel(Connector *self);
+
+static const char *state_to_string(ConnectorState state) {
+  switch (state) {
+  case kConnectorDisconnected:
+    return "kDisconnected";
+  case kConnectorConnecting:
+    return "kConnecting";
+  case kConnectorConnected:
+    return "kConnected";
+  }
+  return "unknown state";
+}
+
+Connector *Connector_new(EventLoop *loop, const InetAddress *serverAddr) {
+  Connector *self = calloc(1, sizeof *self);
+  if (self == NULL)
+    LOG_FATAL("out of memory creating a Connector");
+  self->loop = loop;
+  self->serverAddr = *serverAddr;
+  atomic_init(&self->refCount, 1);
+  atomic_init(&self->connect, false);
+  self->state = kConnectorDisconnected;
+  self->retryDelayMs = kInitRetryDelayMs;
+  self->randomState = (unsigned int)(uintptr_t)self ^ (unsigned int)Timestamp_now().microSecondsSinceEpoch;
+  LOG_DEBUG("ctor[%p]", (void *)self);
+  return self;
+}
+
+void Connector_free(Connector *self) {
+  LOG_DEBUG("dtor[%p]", (void *)self);
+  // Every reference is gone, so no retry timer (it holds one) and no connect in progress
+  // (stop or the handler that ended it has reset the channel).
+  assert(!self->retryPending);
+  assert(self->channel == NULL);
+  free(self);
+}
+
+void Connector_ref(Connector *self) {
+  int old = atomic_fetch_add(&self->refCount, 1);
+  assert(old > 0);
+  (void)old;
+}
+
+void Connector_unref(Connector *self) {
+  int old = atomic_fetch_sub(&self->refCount, 1);
+  assert(old > 0);
+  if (old == 1)
+    Connector_free(self);
+}
+
+// The Channel's tie has the same shape as ref/unref but takes a void *.
+static void hold(void *owner) { Connector_ref(owner); }
+static void release(void *owner) { Connector_unref(owner); }
+
+void Connector_setNewConnectionCallback(Connector *self, ConnectCallback cb, void *arg) {
+  self->newConnectionCallback = cb;
+  self->newConnectionArg = arg;
+}
+
+void Connector_setErrorCallback(Connector *self, ConnectErrorCallback cb, void *arg) {
+  self->errorCallback = cb;
+  self->errorArg = arg;
+}
+
+void Connector_setLocalAddress(Connector *self, const InetAddress *localAddr) {
+  self->hasLocalAddr = true;
+  self->localAddr = *localAddr;
+}
+
+void Connector_setJitter(Connector *self, bool on) { self->jitter = on; }
+
+const InetAddress *Connector_serverAddress(const Connector *self) { return &self->serverAddr; }
+
+// --- start, restart, stop ---------------------------------------------------------------------
+
+static void start_in_loop_functor(void *arg) {
+  Connector *self = arg;
+  Connector_startInLoop(self);
+  Connector_unref(self);
+}
+
+void Connector_start(Connector *self) {
+  atomic_store(&self->connect, true);
+  Connector_ref(self);
+  EventLoop_runInLoop(self->loop, start_in_loop_functor, self);
+}
+
+static void Connector_startInLoop(Connector *self) {
+  EventLoop_assertInLoopThread(self->loop);
+  if (self->state != kConnectorDisconnected || self->retryPending)
+    return; // already connecting, connected, or waiting to retry
+  if (atomic_load(&self->connect))
+    Connector_connect(self);
+  else
+    LOG_DEBUG("do not connect");
+}
+
+static void cancel_retry(Connector *self) {
+  if (!self->retryPending)
+    return;
+  EventLoop_cancel(self->loop, self->retryTimer); // in the loop thread: takes effect at once
+  self->retryPending = false;
+  Connector_unref(self); // the timer's reference
+}
+
+void Connector_restart(Connector *self) {
+  EventLoop_assertInLoopThread(self->loop);
+  cancel_retry(self);
+  self->state = kConnectorDisconnected;
+  atomic_store(&self->connect, true);
+  double uptimeMs = Timestamp_timeDifference(Timestamp_now(), self->connectedAt) * 1000;
+  if (uptimeMs >= kMinStableConnectionMs) {
+    self->retryDelayMs = kInitRetryDelayMs;
+    Connector_startInLoop(self);
+  } else {
+    Connector_retry(self, -1);
+  }
+}
+
+static void stop_in_loop_functor(void *arg) {
+  Connector *self = arg;
+  Connector_stopInLoop(self);
+  Connector_unref(self);
+}
+
+void Connector_stop(Connector *self) {
+  atomic_store(&self->connect, false);
+  Connector_ref(self);
+  // Queued even in the loop thread: stop may be called from inside this Connector's handler.
+  EventLoop_queueInLoop(self->loop, stop_in_loop_functor, self);
+}
+
+static void Connector_stopInLoop(Connector *self) {
+  EventLoop_assertInLoopThread(self->loop);
+  cancel_retry(self);
+  if (self->state == kConnectorConnecting) {
+    self->state = kConnectorDisconnected;
+    int sockfd = Connector_removeAndResetChannel(self);
+    sockets_close(sockfd);
+  }
+}
+
+// --- connecting ---------------------------------------------------------------------------------
+
+// What to do about an errno from connect(2) or SO_ERROR.
+typedef enum { kWait, kRetry, kGiveUp } ConnectVerdict;
+
+static ConnectVerdict classify(int savedErrno) {
+  switch (savedErrno) {
+  case 0:
+  case EINPROGRESS: // the usual answer of a non-blocking connect
+  case EINTR:
+  case EISCONN:
+    return kWait;
+  case EAGAIN: // out of local ports (or routing cache) for now
+  case EADDRINUSE:
+  case EADDRNOTAVAIL:
+  case ECONNREFUSED: // nobody listening yet
+  case ENETUNREACH:
+  case ETIMEDOUT:
+  case EHOSTUNREACH:
+    return kRetry;
+  default: // EACCES, EPERM, EAFNOSUPPORT, EALREADY, EBADF, EFAULT, ENOTSOCK, ...
+    return kGiveUp;
+  }
+}
+
+static void give_up(Connector *self, int sockfd, int savedErrno) {
+  char addr[kHostPortLen];
+  errno = savedErrno;
+  LOG_SYSERR("Connector: cannot connect to %s, giving up",
+             InetAddress_toHostPort(&self->serverAddr, addr, sizeof addr));
+  sockets_close(sockfd);
+  self->state = kConnectorDisconnected;
+  atomic_store(&self->connect, false);
+  if (self->errorCallback)
+    self->errorCallback(self->errorArg, savedErrno);
+}
+
+// Binds the chosen source address; returns 0 or an errno.
+static int bind_local_address(Connector *self, int sockfd) {
+  // Reuse: a source port just used by a closed (TIME_WAIT) connection may be bound again.
+  int on = 1;
+  setsockopt(sockfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  return sockets_bind(sockfd, &self->localAddr.addr) == 0 ? 0 : errno;
+}
+
+static void Connector_connect(Connector *self) {
+  int sockfd = sockets_createNonblockingOrDie();
+  int savedErrno = self->hasLocalAddr ? bind_local_address(self, sockfd) : 0;
+  if (savedErrno == 0) {
+    int ret = sockets_connect(sockfd, &self->serverAddr.addr);
+    savedErrno = ret == 0 ? 0 : errno;
+  }
+  switch (classify(savedErrno)) {
+  case kWait:
+    Connector_connecting(self, sockfd);
+    break;
+  case kRetry:
+    Connector_retry(self, sockfd);
+    break;
+  case kGiveUp:
+    give_up(self, sockfd, savedErrno);
+    break;
+  }
+}
+
+static void Connector_connecting(Connector *self, int sockfd) {
+  self->state = kConnectorConnecting;
+  assert(self->channel == NULL);
+  self->channel = malloc(sizeof *self->channel);
+  if (self->channel == NULL)
+    LOG_FATAL("out of memory creating the Connector's channel");
+  Channel_init(self->channel, self->loop, sockfd);
+  // Writable means the connect has finished, one way or the other.
+  Channel_setWriteCallback(self->channel, Connector_handleWrite, self);
+  Channel_setErrorCallback(self->channel, Connector_handleError, self);
+  // Hold the Connector while a handler runs: the owner may drop it from a callback.
+  Channel_tie(self->channel, hold, release, self);
+  Channel_enableWriting(self->channel);
+}
+
+static void free_channel(void *arg) {
+  Channel *channel = arg;
+  Channel_destroy(channel);
+  free(channel);
+}
+
+// Takes the channel out of the loop and returns its fd. The Channel object is freed later:
+// we are usually inside its handleEvent, which must not find itself freed when the handler
+// returns. The free needs nothing of the Connector, so it is safe even if the Connector goes.
+static int Connector_removeAndResetChannel(Connector *self) {
+  Channel *channel = self->channel;
+  Channel_disableAll(channel);
+  Channel_remove(channel);
+  int sockfd = Channel_fd(channel);
+  self->channel = NULL;
+  EventLoop_queueInLoop(self->loop, free_channel, channel);
+  return sockfd;
+}
+
+static void Connector_handleWrite(void *arg) {
+  Connector *self = arg;
+  LOG_TRACE("state = %s", state_to_string(self->state));
+  // The error handler or stop() may have ended this attempt in the same poll round.
+  if (self->state != kConnectorConnecting)
+    return;
+  int sockfd = Connector_removeAndResetChannel(self);
+  // Writable does not mean connected: a refused connect is writable too. SO_ERROR tells.
+  int err = sockets_getSocketError(sockfd);
+  if (err != 0) {
+    errno = err;
+    LOG_TRACE("Connector_handleWrite - SO_ERROR = %d", err);
+    if (classify(err) == kGiveUp)
+      give_up(self, sockfd, err);
+    else
+      Connector_retry(self, sockfd);
+    return;
+  }
+  // Connecting to a port on this host with nothing listening can connect the socket to
+  // itself (TCP simultaneous open when the kernel picks the same port as the source).
+  if (sockets_isSelfConnect(sockfd)) {
+    LOG_WARN("Connector_handleWrite - Self connect");
+    Connector_retry(self, sockfd);
+    return;
+  }
+  self->state = kConnectorConnected;
+  self->connectedAt = Timestamp_now();
+  if (Logger_logLevel() <= LOG_LEVEL_TRACE) {
+    struct sockaddr_in local = sockets_getLocalAddr(sockfd);
+    char localText[kHostPortLen], peerText[kHostPortLen];
+    LOG_TRACE("connected from local address %s to %s",
+              sockets_toHostPort(localText, sizeof localText, &local),
+              InetAddress_toHostPort(&self->serverAddr, peerText, sizeof peerText));
+  }
+  if (atomic_load(&self->connect) && self->newConnectionCallback)
+    self->newConnectionCallback(self->newConnectionArg, sockfd);
+  else
+    sockets_close(sockfd);
+}
+
+static void Connector_handleError(void *arg) {
+  Connector *self = arg;
+  LOG_TRACE("state = %s", state_to_string(self->state));
+  if (self->state != kConnectorConnecting)
+    return;
+  int sockfd = Connector_removeAndResetChannel(self);
+  int err = sockets_getSocketError(sockfd);
+  LOG_TRACE("SO_ERROR = %d", err);
+  if (classify(err) == kGiveUp && err != 0)
+    give_up(self, sockfd, err);
+  else
+    Connector_retry(self, sockfd);
+}
+
+// --- retrying -------------------------------------------------------------------------------------
+
+static void retry_timer_fired(void *arg) {
+  Connector *self = arg;
+  self->retryPending = false;
+  Connector_startInLoop(self);
+  Connector_unref(self); // the timer's reference
+}
+
+// Closes the failed socket (if any) and schedules the next attempt after the current delay,
+// which then doubles up to the cap.
+static void Connector_retry(Connector *self, int sockfd) {
+  if (sockfd >= 0)
+    sockets_close(sockfd);
+  self->state = kConnectorDisconnected;
+  if (!atomic_load(&self->connect)) {
+    LOG_DEBUG("do not connect");
+    return;
+  }
+  int delayMs = self->retryDelayMs;
+  if (self->jitter && delayMs > 1)
+    delayMs = delayMs / 2 + rand_r(&self->randomState) % (delayMs / 2 + 1);
+  char addr[kHostPortLen];
+  LOG_INFO("Retry connecting to %s in %d milliseconds.",
+           InetAddress_toHostPort(&self->serverAddr, addr, sizeof addr), delayMs);
+  Connector_ref(self);
+  self->retryTimer = EventLoop_runAfter(self->loop, delayMs / 1000.0, retry_timer_fired, self);
+  self->retryPending = true;
+  self->retryDelayMs = self->retryDelayMs * 2 < kMaxRetryDelayMs ? self->retryDelayMs * 2
+                                                                   : kMaxRetryDelayMs;
+}

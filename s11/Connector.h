@@ -1,0 +1,101 @@
+// Connector: the active side's first step - connect a new socket to a server, and keep trying.
+//
+// start -> startInLoop -> connect: a non-blocking connect(2) that usually answers EINPROGRESS;
+// the socket is then watched for writability (state kConnectorConnecting). Writable means the
+// attempt is over, not that it worked: handleWrite reads SO_ERROR to learn the result, checks
+// for a self-connect, and on success hands the connected fd to the owner (a TcpClient), which
+// makes a TcpConnection of it. Failures that may pass (refused, unreachable, timed out) are
+// retried after a delay: 500 ms, doubling up to 30 s, with optional jitter. Failures that will
+// not pass (permission, bad address family) are reported and the Connector stops.
+//
+// Lifetime: a reference count (muduo's shared_ptr<Connector>). References are held by the
+// owner (from Connector_new), by each functor queued for it, by a pending retry timer, and by
+// its Channel while a handler runs. Connector_free runs when the last one is dropped.
+// Thread rules: start, stop, ref and unref from any thread; restart and the setters in the
+// loop thread (setters before start).
+#ifndef REACTOR_CONNECTOR_H
+#define REACTOR_CONNECTOR_H
+
+#include "Channel.h"
+#include "InetAddress.h"
+#include "TimerId.h"
+#include "Timestamp.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+struct EventLoop;
+
+// Connected: the fd is the callee's now.
+typedef void (*ConnectCallback)(void *arg, int sockfd);
+// The Connector gave up: savedErrno says why.
+typedef void (*ConnectErrorCallback)(void *arg, int savedErrno);
+
+typedef enum ConnectorState {
+  kConnectorDisconnected,
+  kConnectorConnecting,
+  kConnectorConnected,
+} ConnectorState;
+
+enum {
+  kMaxRetryDelayMs = 30 * 1000,
+  kInitRetryDelayMs = 500,
+  // A connection that dies sooner than this does not reset the backoff on restart, so a
+  // server that accepts and closes at once cannot make the client reconnect in a busy loop.
+  kMinStableConnectionMs = 1000,
+};
+
+typedef struct Connector {
+  // set at creation
+  struct EventLoop *loop;
+  InetAddress serverAddr;
+  // set before start (loop thread)
+  bool hasLocalAddr;
+  InetAddress localAddr;
+  bool jitter;
+  ConnectCallback newConnectionCallback;
+  void *newConnectionArg;
+  ConnectErrorCallback errorCallback;
+  void *errorArg;
+  // any thread
+  atomic_int refCount;
+  atomic_bool connect; // the owner wants a connection: set by start, cleared by stop
+  // loop thread only
+  ConnectorState state;
+  Channel *channel; // only while connecting; freed after the handler that ends it returns
+  int retryDelayMs; // the delay of the next retry
+  bool retryPending;
+  TimerId retryTimer;
+  Timestamp connectedAt;
+  unsigned int randomState; // for jitter
+} Connector;
+
+/// A Connector for serverAddr, not started; the caller holds the first reference. Loop thread.
+Connector *Connector_new(struct EventLoop *loop, const InetAddress *serverAddr);
+/// Frees the Connector: called by the last Connector_unref, never directly.
+void Connector_free(Connector *self);
+void Connector_ref(Connector *self);
+/// Drops a reference; the owner calls Connector_stop first. Any thread.
+void Connector_unref(Connector *self);
+
+void Connector_setNewConnectionCallback(Connector *self, ConnectCallback cb, void *arg);
+/// Called when the Connector gives up (an error that is not retried). Loop thread.
+void Connector_setErrorCallback(Connector *self, ConnectErrorCallback cb, void *arg);
+/// Binds this local address before each connect (a source address; also makes a
+/// self-connect reproducible). Loop thread, before start.
+void Connector_setLocalAddress(Connector *self, const InetAddress *localAddr);
+/// Randomises each retry delay within [delay/2, delay], so many clients do not retry in
+/// lock-step. Off by default. Loop thread.
+void Connector_setJitter(Connector *self, bool on);
+const InetAddress *Connector_serverAddress(const Connector *self);
+
+/// Starts connecting. Any thread.
+void Connector_start(Connector *self);
+/// Connects again after a connection closed: a connection that lived long resets the delay and
+/// connects at once; one that died young retries after the current delay. Loop thread.
+void Connector_restart(Connector *self);
+/// Stops connecting: cancels a pending retry, abandons an attempt in progress. Safe in every
+/// state, from any thread.
+void Connector_stop(Connector *self);
+
+#endif

@@ -1,0 +1,258 @@
+#include "EventLoop.h"
+
+#include "Channel.h"
+#include "CurrentThread.h"
+#include "Logging.h"
+#include "Settings.h"
+#include "TimerQueue.h"
+
+#include <assert.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+// The loop owned by this thread: how "one loop per thread" is enforced.
+static __thread EventLoop *t_loopInThisThread = NULL;
+
+static const int kPollTimeMs = 10 * 1000;
+
+static void abort_not_in_loop_thread(const EventLoop *self) {
+  LOG_FATAL("EventLoop %p was created in thread %d, current thread is %d", (const void *)self,
+            self->threadId, CurrentThread_tid());
+}
+
+// A write to a socket whose peer has gone raises SIGPIPE, whose default action kills the
+// process. A network library must turn that into an EPIPE error instead: ignore it, once.
+static pthread_once_t g_ignoreSigPipeOnce = PTHREAD_ONCE_INIT;
+static void ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+static int create_eventfd(void) {
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0)
+    LOG_SYSFATAL("Failed in eventfd");
+  return fd;
+}
+
+// The wakeup eventfd became readable: read its 8-byte counter back to zero, or the
+// level-triggered poll would keep returning at once. Wakeups coalesce: one read clears many.
+static void handle_wakeup_read(void *arg, Timestamp receiveTime) {
+  EventLoop *self = arg;
+  (void)receiveTime;
+  uint64_t one;
+  ssize_t n = read(self->wakeupFd, &one, sizeof one);
+  if (n != sizeof one)
+    LOG_ERROR("EventLoop handle_wakeup_read() reads %zd bytes instead of 8", n);
+}
+
+void EventLoop_init(EventLoop *self) {
+  self->threadId = CurrentThread_tid();
+  self->looping = false;
+  self->callingPendingFunctors = false;
+  atomic_init(&self->quit, false);
+  MutexLock_init(&self->mutex);
+  self->pendingFunctors = NULL;
+  self->numPendingFunctors = 0;
+  self->pendingCapacity = 0;
+  LOG_TRACE("EventLoop created %p in thread %d", (void *)self, self->threadId);
+  if (t_loopInThisThread != NULL)
+    LOG_FATAL("Another EventLoop %p exists in this thread %d", (void *)t_loopInThisThread,
+              self->threadId);
+  t_loopInThisThread = self;
+  pthread_once(&g_ignoreSigPipeOnce, ignore_sigpipe);
+  self->usePoll = Settings_usePoll();
+  self->poller = self->usePoll ? Poller_new(self) : NULL;
+  self->epoller = self->usePoll ? NULL : EPoller_new(self);
+  self->timerQueue = TimerQueue_new(self);
+  ChannelList_init(&self->activeChannels);
+  self->wakeupFd = create_eventfd();
+  Channel_init(&self->wakeupChannel, self, self->wakeupFd);
+  Channel_setReadCallback(&self->wakeupChannel, handle_wakeup_read, self);
+  Channel_enableReading(&self->wakeupChannel);
+}
+
+static void do_pending_functors(EventLoop *self);
+static bool has_pending_functors(EventLoop *self);
+
+void EventLoop_destroy(EventLoop *self) {
+  assert(!self->looping);
+  EventLoop_assertInLoopThread(self);
+  // Work queued after loop() returned (a TcpClient freed after the loop, say) still runs:
+  // it is usually teardown that frees memory.
+  while (has_pending_functors(self))
+    do_pending_functors(self);
+  Channel_disableAll(&self->wakeupChannel);
+  Channel_remove(&self->wakeupChannel);
+  Channel_destroy(&self->wakeupChannel);
+  close(self->wakeupFd);
+  free(self->pendingFunctors);
+  MutexLock_destroy(&self->mutex);
+  ChannelList_destroy(&self->activeChannels);
+  TimerQueue_free(self->timerQueue);
+  Poller_free(self->poller);
+  EPoller_free(self->epoller);
+  if (t_loopInThisThread == self)
+    t_loopInThisThread = NULL;
+}
+
+static void trace_active_channels(const EventLoop *self) {
+  for (size_t i = 0; i < self->activeChannels.size; ++i) {
+    const Channel *channel = self->activeChannels.items[i];
+    LOG_TRACE("active fd %d revents 0x%x", channel->fd, (unsigned)channel->revents);
+  }
+}
+
+// Runs the functors queued so far. The list is swapped out under the lock and run without it:
+// a functor may queue more (they run next iteration, after a wakeup) and other threads are not
+// blocked while functors run.
+static void do_pending_functors(EventLoop *self) {
+  MutexLock_lock(&self->mutex);
+  PendingFunctor *functors = self->pendingFunctors;
+  size_t n = self->numPendingFunctors;
+  self->pendingFunctors = NULL;
+  self->numPendingFunctors = 0;
+  self->pendingCapacity = 0;
+  MutexLock_unlock(&self->mutex);
+
+  if (n > 0)
+    LOG_TRACE("running %zu pending functors", n);
+  self->callingPendingFunctors = true;
+  for (size_t i = 0; i < n; ++i)
+    functors[i].fn(functors[i].arg);
+  self->callingPendingFunctors = false;
+  free(functors);
+}
+
+static bool has_pending_functors(EventLoop *self) {
+  MutexLock_lock(&self->mutex);
+  bool pending = self->numPendingFunctors > 0;
+  MutexLock_unlock(&self->mutex);
+  return pending;
+}
+
+void EventLoop_loop(EventLoop *self) {
+  assert(!self->looping);
+  EventLoop_assertInLoopThread(self);
+  self->looping = true;
+  // quit is not reset here: a quit() that came before loop() must not be lost.
+
+  while (!atomic_load(&self->quit)) {
+    ChannelList_clear(&self->activeChannels);
+    Timestamp pollReturnTime =
+        self->usePoll ? Poller_poll(self->poller, kPollTimeMs, &self->activeChannels)
+                      : EPoller_poll(self->epoller, kPollTimeMs, &self->activeChannels);
+    if (Logger_logLevel() <= LOG_LEVEL_TRACE)
+      trace_active_channels(self);
+    for (size_t i = 0; i < self->activeChannels.size; ++i)
+      Channel_handleEvent(self->activeChannels.items[i], pollReturnTime);
+    do_pending_functors(self);
+  }
+  // Work queued before quit (teardown, often) still runs: drain before returning.
+  while (has_pending_functors(self))
+    do_pending_functors(self);
+
+  LOG_TRACE("EventLoop %p stop looping", (void *)self);
+  self->looping = false;
+  atomic_store(&self->quit, false);
+}
+
+void EventLoop_quit(EventLoop *self) {
+  atomic_store(&self->quit, true);
+  // From another thread the loop may be blocked in poll for up to 10 s: wake it.
+  if (!EventLoop_isInLoopThread(self))
+    EventLoop_wakeup(self);
+}
+
+void EventLoop_runInLoop(EventLoop *self, Functor fn, void *arg) {
+  if (EventLoop_isInLoopThread(self))
+    fn(arg);
+  else
+    EventLoop_queueInLoop(self, fn, arg);
+}
+
+void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg) {
+  MutexLock_lock(&self->mutex);
+  if (self->numPendingFunctors == self->pendingCapacity) {
+    size_t capacity = self->pendingCapacity ? self->pendingCapacity * 2 : 16;
+    PendingFunctor *grown = realloc(self->pendingFunctors, capacity * sizeof *grown);
+    if (grown == NULL)
+      LOG_FATAL("out of memory queueing a functor (%zu pending)", self->numPendingFunctors);
+    self->pendingFunctors = grown;
+    self->pendingCapacity = capacity;
+  }
+  self->pendingFunctors[self->numPendingFunctors].fn = fn;
+  self->pendingFunctors[self->numPendingFunctors].arg = arg;
+  ++self->numPendingFunctors;
+  MutexLock_unlock(&self->mutex);
+
+  // Wake the loop unless it will get to the functor anyway: another thread must wake it (it may
+  // be blocked in poll); so must a functor queued while functors run (the swapped-out list does
+  // not include it); and so must one queued before loop() starts, or the first poll would block.
+  if (!EventLoop_isInLoopThread(self) || self->callingPendingFunctors || !self->looping)
+    EventLoop_wakeup(self);
+}
+
+void EventLoop_wakeup(EventLoop *self) {
+  uint64_t one = 1;
+  ssize_t n = write(self->wakeupFd, &one, sizeof one);
+  if (n != sizeof one)
+    LOG_ERROR("EventLoop_wakeup() writes %zd bytes instead of 8", n);
+}
+
+TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg) {
+  return TimerQueue_addTimer(self->timerQueue, cb, arg, time, 0.0);
+}
+
+TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg) {
+  Timestamp time = Timestamp_addTime(Timestamp_now(), delay);
+  return EventLoop_runAt(self, time, cb, arg);
+}
+
+TimerId EventLoop_runEvery(EventLoop *self, double interval, TimerCallback cb, void *arg) {
+  Timestamp time = Timestamp_addTime(Timestamp_now(), interval);
+  return TimerQueue_addTimer(self->timerQueue, cb, arg, time, interval);
+}
+
+void EventLoop_cancel(EventLoop *self, TimerId timerId) {
+  TimerQueue_cancel(self->timerQueue, timerId);
+}
+
+void EventLoop_updateChannel(EventLoop *self, Channel *channel) {
+  assert(Channel_ownerLoop(channel) == self);
+  EventLoop_assertInLoopThread(self);
+  if (self->usePoll)
+    Poller_updateChannel(self->poller, channel);
+  else
+    EPoller_updateChannel(self->epoller, channel);
+}
+
+void EventLoop_removeChannel(EventLoop *self, Channel *channel) {
+  assert(Channel_ownerLoop(channel) == self);
+  EventLoop_assertInLoopThread(self);
+  if (self->usePoll)
+    Poller_removeChannel(self->poller, channel);
+  else
+    EPoller_removeChannel(self->epoller, channel);
+}
+
+bool EventLoop_hasChannel(EventLoop *self, Channel *channel) {
+  assert(Channel_ownerLoop(channel) == self);
+  EventLoop_assertInLoopThread(self);
+  return self->usePoll ? Poller_hasChannel(self->poller, channel)
+                       : EPoller_hasChannel(self->epoller, channel);
+}
+
+void EventLoop_assertInLoopThread(const EventLoop *self) {
+  if (!EventLoop_isInLoopThread(self))
+    abort_not_in_loop_thread(self);
+}
+
+bool EventLoop_isInLoopThread(const EventLoop *self) {
+  return self->threadId == CurrentThread_tid();
+}
+
+EventLoop *EventLoop_getEventLoopOfCurrentThread(void) { return t_loopInThisThread; }

@@ -1,0 +1,103 @@
+// EventLoop: the reactor, one per thread ("one loop per thread").
+//
+// The thread that initialises a loop owns it: only that thread may run loop(), and a thread may
+// own at most one loop. Breaking either rule is a programming error and aborts with a FATAL line.
+// Embedded by value (usually on the owning thread's stack): EventLoop_init / EventLoop_destroy.
+// Each iteration polls its channels, then dispatches the active ones; it runs until quit().
+// Timers (runAt, runAfter, runEvery) arrive through one more channel, the TimerQueue's timerfd.
+// Other threads hand work to the loop with runInLoop / queueInLoop; an eventfd wakes the loop.
+// The IO multiplexer is epoll by default, poll(2) with REACTOR_USE_POLL=1.
+#ifndef REACTOR_EVENTLOOP_H
+#define REACTOR_EVENTLOOP_H
+
+#include "Callbacks.h"
+#include "Channel.h"
+#include "EPoller.h"
+#include "Mutex.h"
+#include "Poller.h"
+#include "TimerId.h"
+#include "Timestamp.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct TimerQueue;
+
+// A unit of work handed to the loop: fn(arg), run in the loop thread.
+typedef void (*Functor)(void *arg);
+
+typedef struct PendingFunctor {
+  Functor fn;
+  void *arg;
+} PendingFunctor;
+
+typedef struct EventLoop {
+  // set at init
+  pid_t threadId; // the owning thread's kernel tid
+  bool usePoll;
+  Poller *poller;   // when usePoll
+  EPoller *epoller; // otherwise
+  struct TimerQueue *timerQueue;
+  int wakeupFd; // an eventfd: written by other threads to break the loop out of poll
+  Channel wakeupChannel;
+  // loop thread only
+  bool looping;
+  bool callingPendingFunctors;
+  ChannelList activeChannels;
+  // any thread
+  atomic_bool quit;
+  // guarded by mutex
+  MutexLock mutex;
+  PendingFunctor *pendingFunctors;
+  size_t numPendingFunctors;
+  size_t pendingCapacity;
+} EventLoop;
+
+/// Makes the calling thread the loop's owner; aborts if it already owns a loop.
+void EventLoop_init(EventLoop *self);
+/// Runs the functors still queued, then frees everything. Owner thread only; the loop must
+/// not be running.
+void EventLoop_destroy(EventLoop *self);
+/// Runs the loop until quit(); runs the functors still pending before it returns.
+/// Owner thread only.
+void EventLoop_loop(EventLoop *self);
+/// Asks the loop to stop after the current iteration; a quit before loop() is kept, so loop()
+/// then returns after one iteration. Any thread: from another thread it wakes the loop.
+void EventLoop_quit(EventLoop *self);
+
+/// Runs fn(arg) now if called in the loop thread, else queues it and wakes the loop.
+/// Any thread.
+void EventLoop_runInLoop(EventLoop *self, Functor fn, void *arg);
+/// Queues fn(arg) to run in the loop thread after the current iteration's events, in the
+/// order queued. Any thread.
+void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg);
+/// Makes the loop's poll return now. Any thread.
+void EventLoop_wakeup(EventLoop *self);
+
+/// Runs cb(arg) at `time`. Any thread.
+TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg);
+/// Runs cb(arg) `delay` seconds from now (zero or negative: as soon as possible). Any thread.
+TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg);
+/// Runs cb(arg) every `interval` seconds, first `interval` seconds from now. Any thread.
+TimerId EventLoop_runEvery(EventLoop *self, double interval, TimerCallback cb, void *arg);
+/// Cancels a timer that has not run yet (or a repeating one): it will not run again, even when
+/// it is due in the current tick. A timer that already ran for the last time is ignored.
+/// Any thread (from another thread the cancel takes effect in the loop thread, shortly after).
+void EventLoop_cancel(EventLoop *self, TimerId timerId);
+
+/// Internal, for Channel: adds or updates a channel in the Poller. Loop thread only.
+void EventLoop_updateChannel(EventLoop *self, struct Channel *channel);
+/// Internal, for Channel: takes a channel out of the Poller. Loop thread only.
+void EventLoop_removeChannel(EventLoop *self, struct Channel *channel);
+/// True when the channel is registered with this loop's Poller. Loop thread only.
+bool EventLoop_hasChannel(EventLoop *self, struct Channel *channel);
+
+/// Aborts with a FATAL line unless called from the owner thread. Any thread.
+void EventLoop_assertInLoopThread(const EventLoop *self);
+/// True when called from the owner thread. Any thread.
+bool EventLoop_isInLoopThread(const EventLoop *self);
+/// The loop the calling thread owns, or NULL. Any thread.
+EventLoop *EventLoop_getEventLoopOfCurrentThread(void);
+
+#endif

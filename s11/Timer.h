@@ -1,0 +1,41 @@
+// Timer: one scheduled callback - when it is due, what to run, and whether it repeats.
+// Owned by the TimerQueue it was added to, which frees it after its last run.
+// Created in any thread; loop thread only once added.
+#ifndef REACTOR_TIMER_H
+#define REACTOR_TIMER_H
+
+#include "Callbacks.h"
+#include "Timestamp.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// heapIndex of a timer that is out of the heap because it is running now.
+#define kNotInHeap SIZE_MAX
+
+typedef struct Timer {
+  // set at creation
+  TimerCallback callback;
+  void *arg;
+  double interval; // seconds between runs of a repeating timer; 0 for a one-shot
+  bool repeat;
+  int64_t sequence; // unique, increasing: ties in expiration run in the order they were added
+  struct TimerQueue *queue; // the queue it is added to, set before the hop to the loop thread
+  // the owning TimerQueue's, loop thread only
+  Timestamp expiration;
+  size_t heapIndex; // position in the TimerQueue's heap; kNotInHeap while it runs
+  bool canceled;    // cancelled while running: not to run again, freed after the tick
+} Timer;
+
+/// A new timer due at `when`, repeating every `interval` seconds if interval > 0. Any thread.
+Timer *Timer_new(TimerCallback cb, void *arg, Timestamp when, double interval);
+void Timer_free(Timer *self);
+/// Runs the callback.
+void Timer_run(Timer *self);
+/// For a repeating timer: the next expiration is `now` plus the interval.
+void Timer_restart(Timer *self, Timestamp now);
+/// True when a runs before b: earlier expiration, or the same and added first.
+bool Timer_before(const Timer *a, const Timer *b);
+
+#endif

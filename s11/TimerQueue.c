@@ -1,0 +1,353 @@
+#include "TimerQueue.h"
+
+#include "EventLoop.h"
+#include "Logging.h"
+#include "Timer.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+// --- the timerfd ---------------------------------------------------------------------------
+
+static int create_timerfd(void) {
+  // CLOCK_MONOTONIC: a change of the wall clock must not fire or delay timers.
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0)
+    LOG_SYSFATAL("Failed in timerfd_create");
+  return fd;
+}
+
+// How long from now until `when`, as a relative itimerspec. A zero it_value would disarm the
+// timerfd instead of firing it, so anything due now or in the past fires in 100 us.
+static struct timespec how_much_time_from_now(Timestamp when) {
+  int64_t microseconds = when.microSecondsSinceEpoch - Timestamp_now().microSecondsSinceEpoch;
+  if (microseconds < 100)
+    microseconds = 100;
+  struct timespec ts;
+  ts.tv_sec = (time_t)(microseconds / kMicroSecondsPerSecond);
+  ts.tv_nsec = (long)((microseconds % kMicroSecondsPerSecond) * 1000);
+  return ts;
+}
+
+static void reset_timerfd(int timerfd, Timestamp expiration) {
+  struct itimerspec newValue;
+  memset(&newValue, 0, sizeof newValue);
+  newValue.it_value = how_much_time_from_now(expiration);
+  if (timerfd_settime(timerfd, 0, &newValue, NULL) != 0)
+    LOG_SYSERR("timerfd_settime()");
+}
+
+// The timerfd stays readable until its expiration count is read: level-triggered polling would
+// report it again on every iteration.
+static void read_timerfd(int timerfd, Timestamp now) {
+  uint64_t howmany;
+  ssize_t n = read(timerfd, &howmany, sizeof howmany);
+  char buf[32];
+  LOG_TRACE("TimerQueue_handleRead() %llu at %s", (unsigned long long)howmany,
+            Timestamp_toString(now, buf, sizeof buf));
+  if (n != sizeof howmany)
+    LOG_ERROR("TimerQueue_handleRead() reads %zd bytes instead of 8", n);
+}
+
+// --- the heap ------------------------------------------------------------------------------
+
+static void heap_set(TimerQueue *self, size_t i, Timer *timer) {
+  self->heap[i] = timer;
+  timer->heapIndex = i;
+}
+
+static void sift_up(TimerQueue *self, size_t i) {
+  Timer *timer = self->heap[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!Timer_before(timer, self->heap[parent]))
+      break;
+    heap_set(self, i, self->heap[parent]);
+    i = parent;
+  }
+  heap_set(self, i, timer);
+}
+
+static void sift_down(TimerQueue *self, size_t i) {
+  Timer *timer = self->heap[i];
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= self->size)
+      break;
+    if (child + 1 < self->size && Timer_before(self->heap[child + 1], self->heap[child]))
+      ++child;
+    if (!Timer_before(self->heap[child], timer))
+      break;
+    heap_set(self, i, self->heap[child]);
+    i = child;
+  }
+  heap_set(self, i, timer);
+}
+
+static void heap_push(TimerQueue *self, Timer *timer) {
+  if (self->size == self->capacity) {
+    size_t capacity = self->capacity ? self->capacity * 2 : 64;
+    Timer **heap = realloc(self->heap, capacity * sizeof *heap);
+    if (heap == NULL)
+      LOG_FATAL("out of memory growing the timer heap to %zu", capacity);
+    self->heap = heap;
+    self->capacity = capacity;
+  }
+  heap_set(self, self->size++, timer);
+  sift_up(self, self->size - 1);
+}
+
+static Timer *heap_pop(TimerQueue *self) {
+  assert(self->size > 0);
+  Timer *top = self->heap[0];
+  if (--self->size > 0) {
+    heap_set(self, 0, self->heap[self->size]);
+    sift_down(self, 0);
+  }
+  top->heapIndex = kNotInHeap;
+  return top;
+}
+
+// Takes any timer out of the heap: the last one fills its slot, then moves up or down.
+static void heap_remove(TimerQueue *self, Timer *timer) {
+  size_t i = timer->heapIndex;
+  assert(i < self->size && self->heap[i] == timer);
+  if (--self->size > i) {
+    Timer *moved = self->heap[self->size];
+    heap_set(self, i, moved);
+    sift_up(self, i);
+    if (moved->heapIndex == i)
+      sift_down(self, i);
+  }
+  timer->heapIndex = kNotInHeap;
+}
+
+// --- the active timers, by sequence number ------------------------------------------------
+// Open addressing with linear probing; deletion shifts later entries back, so there are no
+// tombstones. The table stays at most half full.
+
+static size_t slot_of(const TimerQueue *self, int64_t sequence) {
+  uint64_t h = (uint64_t)sequence * 0x9E3779B97F4A7C15ull; // Fibonacci hashing
+  return (size_t)(h >> 32) & (self->activeCapacity - 1);
+}
+
+static void active_grow(TimerQueue *self);
+
+static void active_insert(TimerQueue *self, Timer *timer) {
+  if (2 * (self->activeCount + 1) > self->activeCapacity)
+    active_grow(self);
+  size_t i = slot_of(self, timer->sequence);
+  while (self->activeTimers[i] != NULL)
+    i = (i + 1) & (self->activeCapacity - 1);
+  self->activeTimers[i] = timer;
+  ++self->activeCount;
+}
+
+static void active_grow(TimerQueue *self) {
+  Timer **old = self->activeTimers;
+  size_t oldCapacity = self->activeCapacity;
+  self->activeCapacity = oldCapacity ? oldCapacity * 2 : 64;
+  self->activeTimers = calloc(self->activeCapacity, sizeof *self->activeTimers);
+  if (self->activeTimers == NULL)
+    LOG_FATAL("out of memory growing the active timer table to %zu", self->activeCapacity);
+  self->activeCount = 0;
+  for (size_t i = 0; i < oldCapacity; ++i)
+    if (old[i] != NULL)
+      active_insert(self, old[i]);
+  free(old);
+}
+
+// The live timer with this sequence number, or NULL; *slot gets its slot.
+static Timer *active_find(const TimerQueue *self, int64_t sequence, size_t *slot) {
+  if (self->activeCapacity == 0)
+    return NULL;
+  size_t i = slot_of(self, sequence);
+  while (self->activeTimers[i] != NULL) {
+    if (self->activeTimers[i]->sequence == sequence) {
+      *slot = i;
+      return self->activeTimers[i];
+    }
+    i = (i + 1) & (self->activeCapacity - 1);
+  }
+  return NULL;
+}
+
+static void active_erase(TimerQueue *self, Timer *timer) {
+  size_t hole;
+  Timer *found = active_find(self, timer->sequence, &hole);
+  assert(found == timer);
+  (void)found;
+  self->activeTimers[hole] = NULL;
+  --self->activeCount;
+  // Shift back every entry of the probe run after the hole that may move into it.
+  size_t mask = self->activeCapacity - 1;
+  for (size_t i = (hole + 1) & mask; self->activeTimers[i] != NULL; i = (i + 1) & mask) {
+    size_t home = slot_of(self, self->activeTimers[i]->sequence);
+    // The entry stays if its home lies cyclically in (hole, i].
+    bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+    if (!stays) {
+      self->activeTimers[hole] = self->activeTimers[i];
+      self->activeTimers[i] = NULL;
+      hole = i;
+    }
+  }
+}
+
+// --- the queue -----------------------------------------------------------------------------
+
+// Adds a timer; returns true when it became the earliest, so the timerfd must be re-armed.
+static bool insert(TimerQueue *self, Timer *timer) {
+  heap_push(self, timer);
+  return self->heap[0] == timer;
+}
+
+static void handle_read(void *arg, Timestamp receiveTime);
+
+TimerQueue *TimerQueue_new(EventLoop *loop) {
+  TimerQueue *self = calloc(1, sizeof *self);
+  if (self == NULL)
+    LOG_FATAL("out of memory creating a TimerQueue");
+  self->loop = loop;
+  self->timerfd = create_timerfd();
+  Channel_init(&self->timerfdChannel, loop, self->timerfd);
+  Channel_setReadCallback(&self->timerfdChannel, handle_read, self);
+  // Always reading: the timerfd is armed and re-armed, never unwatched.
+  Channel_enableReading(&self->timerfdChannel);
+  return self;
+}
+
+void TimerQueue_free(TimerQueue *self) {
+  if (self == NULL)
+    return;
+  Channel_disableAll(&self->timerfdChannel);
+  Channel_remove(&self->timerfdChannel);
+  Channel_destroy(&self->timerfdChannel);
+  close(self->timerfd);
+  for (size_t i = 0; i < self->size; ++i)
+    Timer_free(self->heap[i]);
+  free(self->heap);
+  free(self->activeTimers);
+  free(self);
+}
+
+static void add_timer_in_loop(void *arg) {
+  Timer *timer = arg;
+  TimerQueue *self = timer->queue;
+  EventLoop_assertInLoopThread(self->loop);
+  active_insert(self, timer);
+  if (insert(self, timer))
+    reset_timerfd(self->timerfd, timer->expiration);
+}
+
+TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Timestamp when,
+                            double interval) {
+  Timer *timer = Timer_new(cb, arg, when, interval);
+  timer->queue = self;
+  // The id is taken before the hop: once queued, the loop thread owns the timer.
+  TimerId id = {timer, timer->sequence};
+  EventLoop_runInLoop(self->loop, add_timer_in_loop, timer);
+  return id;
+}
+
+// Pops every timer due at `now`, earliest first, into *expired (a malloc'd array).
+static size_t get_expired(TimerQueue *self, Timestamp now, Timer ***expired) {
+  size_t n = 0, cap = 0;
+  Timer **list = NULL;
+  while (self->size > 0 && self->heap[0]->expiration.microSecondsSinceEpoch <=
+                               now.microSecondsSinceEpoch) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      Timer **grown = realloc(list, cap * sizeof *grown);
+      if (grown == NULL)
+        LOG_FATAL("out of memory collecting %zu expired timers", cap);
+      list = grown;
+    }
+    list[n++] = heap_pop(self);
+  }
+  *expired = list;
+  return n;
+}
+
+// After the expired timers ran: put the repeating ones back, free the rest, re-arm the timerfd.
+// A timer cancelled while the batch ran has already left the active table.
+static void reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
+  for (size_t i = 0; i < n; ++i) {
+    Timer *timer = expired[i];
+    if (timer->repeat && !timer->canceled) {
+      Timer_restart(timer, now);
+      insert(self, timer);
+    } else {
+      if (!timer->canceled)
+        active_erase(self, timer);
+      Timer_free(timer);
+    }
+  }
+  if (self->size > 0)
+    reset_timerfd(self->timerfd, self->heap[0]->expiration);
+}
+
+static void handle_read(void *arg, Timestamp receiveTime) {
+  TimerQueue *self = arg;
+  (void)receiveTime;
+  EventLoop_assertInLoopThread(self->loop);
+  Timestamp now = Timestamp_now();
+  read_timerfd(self->timerfd, now);
+
+  Timer **expired;
+  size_t n = get_expired(self, now, &expired);
+  self->callingExpiredTimers = true;
+  for (size_t i = 0; i < n; ++i) {
+    // An earlier timer of this batch may have cancelled this one: then it must not run.
+    if (!expired[i]->canceled)
+      Timer_run(expired[i]);
+  }
+  self->callingExpiredTimers = false;
+  reset(self, expired, n, now);
+  free(expired);
+}
+
+static void cancel_in_loop(TimerQueue *self, TimerId timerId) {
+  EventLoop_assertInLoopThread(self->loop);
+  size_t slot;
+  Timer *timer = active_find(self, timerId.sequence, &slot);
+  if (timer == NULL || timer != timerId.timer)
+    return; // already ran for the last time, or already cancelled
+  active_erase(self, timer);
+  if (timer->heapIndex != kNotInHeap) {
+    heap_remove(self, timer);
+    Timer_free(timer);
+  } else {
+    // Out of the heap means it is in the batch running now: mark it, reset() frees it.
+    assert(self->callingExpiredTimers);
+    timer->canceled = true;
+  }
+}
+
+// What a cancel from another thread carries to the loop thread.
+typedef struct CancelRequest {
+  TimerQueue *queue;
+  TimerId timerId;
+} CancelRequest;
+
+static void cancel_request_in_loop(void *arg) {
+  CancelRequest *request = arg;
+  cancel_in_loop(request->queue, request->timerId);
+  free(request);
+}
+
+void TimerQueue_cancel(TimerQueue *self, TimerId timerId) {
+  if (EventLoop_isInLoopThread(self->loop)) {
+    cancel_in_loop(self, timerId);
+    return;
+  }
+  CancelRequest *request = malloc(sizeof *request);
+  if (request == NULL)
+    LOG_FATAL("out of memory cancelling a timer");
+  request->queue = self;
+  request->timerId = timerId;
+  EventLoop_queueInLoop(self->loop, cancel_request_in_loop, request);
+}

@@ -1,0 +1,50 @@
+// TimerQueue: all the timers of one EventLoop, behind a single timerfd.
+//
+// The timerfd is armed for the earliest timer and watched by an ordinary Channel, so timers
+// become just another readable fd in the poll loop. Timers live in a binary min-heap ordered by
+// (expiration, sequence): add and pop are O(log n), the earliest is always at the top.
+// A hash table from sequence number to Timer finds a live timer for cancel, so a TimerId whose
+// timer is gone (its memory maybe reused) is recognised and ignored.
+// Owned by its EventLoop (TimerQueue_new / TimerQueue_free). addTimer may be called from any
+// thread: the timer is created there and inserted in the loop thread through runInLoop.
+#ifndef REACTOR_TIMERQUEUE_H
+#define REACTOR_TIMERQUEUE_H
+
+#include "Callbacks.h"
+#include "Channel.h"
+#include "TimerId.h"
+#include "Timestamp.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct EventLoop;
+struct Timer;
+
+typedef struct TimerQueue {
+  // set at init
+  struct EventLoop *loop;
+  int timerfd;
+  Channel timerfdChannel;
+  // loop thread only
+  struct Timer **heap; // min-heap: heap[0] is due first
+  size_t size;
+  size_t capacity;
+  struct Timer **activeTimers; // open-addressing hash table keyed by sequence; NULL = empty
+  size_t activeCount;
+  size_t activeCapacity; // a power of two, at least twice activeCount
+  bool callingExpiredTimers;
+} TimerQueue;
+
+TimerQueue *TimerQueue_new(struct EventLoop *loop);
+/// Frees every timer still scheduled. Loop thread only.
+void TimerQueue_free(TimerQueue *self);
+
+/// Schedules cb(arg) at `when`, repeating every `interval` seconds if interval > 0.
+/// Any thread.
+TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Timestamp when,
+                            double interval);
+/// Cancels the timer if it is still scheduled or running; ignored if it is gone. Any thread.
+void TimerQueue_cancel(TimerQueue *self, TimerId timerId);
+
+#endif

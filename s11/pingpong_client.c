@@ -1,0 +1,157 @@
+// pingpong_client: muduo's ping-pong benchmark client.
+//   pingpong_client threads blocksize sessions seconds
+// Opens `sessions` TcpClients (spread over `threads` IO loops; 0 = all on the main loop) to
+// 127.0.0.1:9981 (REACTOR_PORT), sends one block of `blocksize` bytes on each, echoes back
+// whatever arrives for `seconds`, then disconnects and prints the totals.
+#include "EventLoop.h"
+#include "EventLoopThreadPool.h"
+#include "TcpClient.h"
+
+#include "Logging.h"
+#include "Settings.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct Session {
+  TcpClient *client;
+  EventLoop *loop;
+  // the session's loop thread only
+  long long bytesRead;
+  long long messagesRead;
+} Session;
+
+typedef struct Client {
+  EventLoop *loop; // the main loop: the timer and the final quit
+  EventLoopThreadPool *threadPool;
+  Session *sessions;
+  int sessionCount;
+  char *message;
+  size_t blockSize;
+  atomic_int numConnected;
+  int timeout;
+} Client;
+
+static Client g_client;
+
+static void quit_main_loop(void *arg) {
+  (void)arg;
+  EventLoop_quit(g_client.loop);
+}
+
+static void report(void) {
+  long long totalBytesRead = 0;
+  long long totalMessagesRead = 0;
+  for (int i = 0; i < g_client.sessionCount; ++i) {
+    totalBytesRead += g_client.sessions[i].bytesRead;
+    totalMessagesRead += g_client.sessions[i].messagesRead;
+  }
+  LOG_WARN("%lld total bytes read", totalBytesRead);
+  LOG_WARN("%lld total messages read", totalMessagesRead);
+  LOG_WARN("%g average message size",
+           totalMessagesRead ? (double)totalBytesRead / (double)totalMessagesRead : 0.0);
+  LOG_WARN("%g MiB/s throughput",
+           (double)totalBytesRead / (g_client.timeout * 1024.0 * 1024.0));
+}
+
+static void onConnection(void *arg, TcpConnection *conn) {
+  (void)arg;
+  if (TcpConnection_connected(conn)) {
+    TcpConnection_setTcpNoDelay(conn, true);
+    TcpConnection_send(conn, g_client.message, g_client.blockSize);
+    if (atomic_fetch_add(&g_client.numConnected, 1) + 1 == g_client.sessionCount)
+      LOG_WARN("all connected");
+  } else if (atomic_fetch_sub(&g_client.numConnected, 1) - 1 == 0) {
+    LOG_WARN("all disconnected");
+    // Every session has stopped counting: their loops wrote their last counts before this.
+    EventLoop_queueInLoop(g_client.loop, quit_main_loop, NULL);
+  }
+}
+
+static void onMessage(void *arg, TcpConnection *conn, Buffer *buf, Timestamp receiveTime) {
+  Session *session = arg;
+  (void)receiveTime;
+  ++session->messagesRead;
+  session->bytesRead += (long long)Buffer_readableBytes(buf);
+  TcpConnection_sendBuffer(conn, buf);
+}
+
+static void disconnect_session(void *arg) {
+  Session *session = arg;
+  TcpClient_disconnect(session->client);
+}
+
+static void handleTimeout(void *arg) {
+  (void)arg;
+  LOG_WARN("stop");
+  for (int i = 0; i < g_client.sessionCount; ++i)
+    EventLoop_runInLoop(g_client.sessions[i].loop, disconnect_session, &g_client.sessions[i]);
+}
+
+static void free_session(void *arg) {
+  Session *session = arg;
+  TcpClient_free(session->client);
+}
+
+int main(int argc, char *argv[]) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc != 5) {
+    fprintf(stderr, "usage: pingpong_client threads blocksize sessions seconds\n");
+    return 1;
+  }
+  uint16_t port = Settings_port("pingpong_client");
+  int threads = (int)Settings_longArg("pingpong_client", argc, argv, 1, "threads", 0, 64, 0);
+  long blockSize = Settings_longArg("pingpong_client", argc, argv, 2, "blocksize", 1, 1L << 26, 0);
+  int sessions = (int)Settings_longArg("pingpong_client", argc, argv, 3, "sessions", 1, 100000, 0);
+  int seconds = (int)Settings_longArg("pingpong_client", argc, argv, 4, "seconds", 1, 86400, 0);
+  Logger_setLogLevel(LOG_LEVEL_WARN);
+
+  EventLoop loop;
+  EventLoop_init(&loop);
+  g_client.loop = &loop;
+  g_client.blockSize = (size_t)blockSize;
+  g_client.message = malloc(g_client.blockSize);
+  g_client.sessions = calloc((size_t)sessions, sizeof *g_client.sessions);
+  if (g_client.message == NULL || g_client.sessions == NULL) {
+    fprintf(stderr, "pingpong_client: out of memory\n");
+    return 1;
+  }
+  for (size_t i = 0; i < g_client.blockSize; ++i)
+    g_client.message[i] = (char)(i % 128);
+  g_client.sessionCount = sessions;
+  g_client.timeout = seconds;
+  atomic_init(&g_client.numConnected, 0);
+
+  g_client.threadPool = EventLoopThreadPool_new(&loop);
+  EventLoopThreadPool_setThreadNum(g_client.threadPool, threads);
+  EventLoopThreadPool_start(g_client.threadPool);
+
+  InetAddress serverAddr;
+  InetAddress_initFromIpPort(&serverAddr, "127.0.0.1", port);
+  for (int i = 0; i < sessions; ++i) {
+    Session *session = &g_client.sessions[i];
+    char name[32];
+    snprintf(name, sizeof name, "C%05d", i);
+    session->loop = EventLoopThreadPool_getNextLoop(g_client.threadPool);
+    session->client = TcpClient_new(session->loop, &serverAddr, name);
+    // Many clients: spread their retries so they do not come back in lock-step.
+    Connector_setJitter(TcpClient_connector(session->client), true);
+    TcpClient_setConnectionCallback(session->client, onConnection, NULL);
+    TcpClient_setMessageCallback(session->client, onMessage, session);
+    TcpClient_connect(session->client);
+  }
+  EventLoop_runAfter(&loop, seconds, handleTimeout, NULL);
+
+  EventLoop_loop(&loop);
+  report();
+
+  for (int i = 0; i < sessions; ++i)
+    EventLoop_runInLoop(g_client.sessions[i].loop, free_session, &g_client.sessions[i]);
+  // Each IO loop runs its queued frees before its thread ends.
+  EventLoopThreadPool_free(g_client.threadPool);
+  EventLoop_destroy(&loop);
+  free(g_client.sessions);
+  free(g_client.message);
+  return 0;
+}
