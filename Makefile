@@ -4,6 +4,7 @@
 #   make -C s01             build one stage
 #   make SAN=address        ASan + UBSan build of everything (SAN=thread: TSan)
 #   make test               build, then run the whole bats suite (tests/run)
+#   make test TESTS=tests/s04.bats   only some bats files
 #   make demo               the main demo (see README.md)
 #   make diff A=s00 B=s01   what stage B adds to stage A, sources only
 #   make clean
@@ -23,7 +24,7 @@ $(STAGES):
 	$(MAKE) -C $@ SAN=$(SAN)
 
 test: all
-	REACTOR_SAN=$(SAN) tests/run
+	REACTOR_SAN=$(SAN) tests/run $(TESTS)
 
 demo: all
 	tests/demo
