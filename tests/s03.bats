@@ -350,11 +350,13 @@ setup() {
 
 @test "s03 test5: run1 about 2 s after main, run4 about 3 s after run3" {
   load_run test5
+  # Arrival times: a line can only arrive late, never early, so lower bounds are taken from
+  # START (before the program started) and upper bounds from the line before.
   local run1=$((AT[1] - AT[0])) run3=$((AT[3] - AT[1])) run4=$((AT[4] - AT[3])) last=$((AT[5] - AT[4]))
   echo "run1 +$run1 ms, run2/run3 +$run3 ms, run4 +$run4 ms, main +$last ms" >&2
-  ((run1 >= 1950 && run1 < 2500))
+  ((AT[1] - START >= 1990 && run1 < 2500))
   ((run3 >= 0 && run3 < 200)) # run2 and run3 come straight after run1
-  ((run4 >= 2950 && run4 < 3500))
+  ((AT[4] - START >= 4990 && run4 >= 2900 && run4 < 3500))
   ((last >= 0 && last < 300))
 }
 
@@ -372,9 +374,11 @@ setup() {
   [ "${OUT[3]}" = "exit main()." ]
   local first=$((AT[1] - AT[0])) second=$((AT[2] - AT[1])) last=$((AT[3] - AT[2]))
   echo "first +$first ms, second +$second ms, exit +$last ms" >&2
-  ((first < 300))                       # runInLoop: at once
-  ((second >= 2950 && second < 3500))   # sleep(1), then runAfter(2)
-  ((last >= 800 && last < 1500))        # main sleeps 3 s after the runAfter, then destroys
+  ((first < 300))                          # runInLoop: at once
+  ((AT[2] - START >= 2990))                # sleep(1), then runAfter(2)
+  ((second >= 2900 && second < 3500))
+  ((AT[3] - START >= 3990))                # main sleeps 3 s after the runAfter, then destroys
+  ((last >= 700 && last < 1500))
 }
 
 # --- cross-thread edge cases --------------------------------------------------------------------
