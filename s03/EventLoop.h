@@ -52,7 +52,8 @@ typedef struct EventLoop {
 
 /// Makes the calling thread the loop's owner; aborts if it already owns a loop.
 void EventLoop_init(EventLoop *self);
-/// Owner thread only; the loop must not be running.
+/// Runs the functors still queued, then frees everything. Owner thread only; the loop must
+/// not be running.
 void EventLoop_destroy(EventLoop *self);
 /// Runs the loop until quit(); runs the functors still pending before it returns.
 /// Owner thread only.

@@ -64,8 +64,16 @@ void EventLoop_init(EventLoop *self) {
   Channel_enableReading(&self->wakeupChannel);
 }
 
+static void do_pending_functors(EventLoop *self);
+static bool has_pending_functors(EventLoop *self);
+
 void EventLoop_destroy(EventLoop *self) {
   assert(!self->looping);
+  EventLoop_assertInLoopThread(self);
+  // Work queued after loop() returned (a TcpClient freed after the loop, say) still runs:
+  // it is usually teardown that frees memory.
+  while (has_pending_functors(self))
+    do_pending_functors(self);
   Channel_disableAll(&self->wakeupChannel);
   Channel_destroy(&self->wakeupChannel);
   close(self->wakeupFd);
