@@ -101,7 +101,11 @@ void Buffer_ensureWritableBytes(Buffer *self, size_t len) {
   assert(Buffer_writableBytes(self) >= len);
 }
 
-char *Buffer_beginWrite(Buffer *self) { return self->data + self->writerIndex; }
+// Before the first allocation there is no tail to point into (data + writerIndex would be
+// arithmetic on NULL): NULL, like peek, and only ever with zero writable bytes.
+char *Buffer_beginWrite(Buffer *self) {
+  return self->data ? self->data + self->writerIndex : NULL;
+}
 
 void Buffer_hasWritten(Buffer *self, size_t len) {
   assert(len <= Buffer_writableBytes(self));
@@ -129,6 +133,9 @@ void Buffer_prepend(Buffer *self, const void *data, size_t len) {
 ssize_t Buffer_readFd(Buffer *self, int fd, int *savedErrno) {
   // The stack area catches what does not fit in the tail; only then does the buffer grow,
   // by exactly what arrived. A 64 KiB read costs one syscall, whatever the buffer's size.
+  // As in muduo, the stack area is offered only while the tail is smaller than it: a tail of
+  // 64 KiB or more is read on its own, so a fast sender cannot make each read (and with it the
+  // buffer) grow by 64 KiB without end.
   char extrabuf[65536];
   struct iovec vec[2];
   size_t writable = Buffer_writableBytes(self);
@@ -136,8 +143,9 @@ ssize_t Buffer_readFd(Buffer *self, int fd, int *savedErrno) {
   vec[0].iov_len = writable;
   vec[1].iov_base = extrabuf;
   vec[1].iov_len = sizeof extrabuf;
-  int iovcnt = writable > 0 ? 2 : 1;
-  ssize_t n = readv(fd, writable > 0 ? vec : vec + 1, iovcnt);
+  const struct iovec *first = writable > 0 ? vec : vec + 1;
+  int iovcnt = writable == 0 || writable >= sizeof extrabuf ? 1 : 2;
+  ssize_t n = readv(fd, first, iovcnt);
   if (n < 0) {
     *savedErrno = errno;
   } else if ((size_t)n <= writable) {
