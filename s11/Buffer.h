@@ -55,9 +55,9 @@ void Buffer_ensureWritableBytes(Buffer *self, size_t len);
 char *Buffer_beginWrite(Buffer *self);
 void Buffer_hasWritten(Buffer *self, size_t len);
 
-/// Reads what the fd has, with one readv into the tail plus a 64 KiB stack area, so a large
-/// burst is read in one call without a large buffer per connection. Returns the bytes read,
-/// 0 at EOF, or -1 with *savedErrno set.
+/// Reads what the fd has, with one readv into the tail plus (when the tail is under 64 KiB) a
+/// 64 KiB stack area, so a large burst is read in one call without a large buffer per
+/// connection. Returns the bytes read, 0 at EOF, or -1 with *savedErrno set.
 ssize_t Buffer_readFd(Buffer *self, int fd, int *savedErrno);
 
 #endif
