@@ -1,0 +1,837 @@
+#!/usr/bin/env bats
+# Stage s11, the passive side (muduo steps 5-10): TcpServer, TcpConnection, Buffer, send and
+# half-close, write-complete and high-water-mark callbacks, EventLoopThreadPool; test8 - test11,
+# pingpong_server; the carried programs test1 - test3 and test5 - test7. Every test here passes
+# with either backend (CI runs the file as is and with REACTOR_USE_POLL=1). The active side
+# (Connector, TcpClient, test4, test12, test13) is in s11-connector.bats.
+bats_require_minimum_version 1.5.0
+load helpers
+
+# --- the carried timelines, run side by side once -----------------------------------------------
+# test1 runs until killed, test3 takes 5 s, test5 5 s, test6 4 s: setup_file starts them all at
+# once and the tests read what each printed, with each line's arrival time in ms.
+
+# stamp_lines: copies stdin to stdout, each line prefixed with its arrival time in ms.
+stamp_lines() {
+  local line t
+  while IFS= read -r line || [ -n "$line" ]; do
+    t=$EPOCHREALTIME
+    printf '%d %s\n' $((${t%.*} * 1000 + 10#${t#*.} / 1000)) "$line"
+  done
+}
+
+# launch NAME CMD...: starts CMD in the background (stdin /dev/null, fds 3 and 4 closed); its
+# output goes through a FIFO to stamp_lines, into $BATS_FILE_TMPDIR/NAME.log.
+launch() {
+  local name=$1 d=$BATS_FILE_TMPDIR
+  shift
+  mkfifo "$d/$name.fifo"
+  stamp_lines <"$d/$name.fifo" >"$d/$name.log" 3>&- 4>&- &
+  STAMPERS+=("$!")
+  now_ms >"$d/$name.start"
+  "$@" </dev/null >"$d/$name.fifo" 2>&1 3>&- 4>&- &
+  echo "$!" >"$d/$name.pid"
+  RUNNING[$name]=$!
+}
+
+# reap_all SECONDS: waits for every launched program and records NAME.status. A program named
+# in KILL_AT (ms after its start) is checked then (NAME.alive: yes or no) and stopped with TERM.
+# Anything still running after SECONDS is killed.
+reap_all() {
+  local d=$BATS_FILE_TMPDIR deadline name pid now status
+  deadline=$(($(now_ms) + $1 * 1000))
+  while [ ${#RUNNING[@]} -gt 0 ]; do
+    now=$(now_ms)
+    for name in "${!RUNNING[@]}"; do
+      pid=${RUNNING[$name]}
+      if [ -n "${KILL_AT[$name]:-}" ] && ((now >= $(<"$d/$name.start") + KILL_AT[$name])); then
+        if kill -0 "$pid" 2>/dev/null; then echo yes; else echo no; fi >"$d/$name.alive"
+        kill -TERM "$pid" 2>/dev/null || true
+        unset "KILL_AT[$name]"
+      fi
+      if ! kill -0 "$pid" 2>/dev/null; then
+        status=0
+        wait "$pid" || status=$?
+        echo "$status" >"$d/$name.status"
+        unset "RUNNING[$name]"
+      elif ((now > deadline)); then
+        kill -KILL "$pid" 2>/dev/null || true
+      fi
+    done
+    sleep 0.05
+  done
+  for pid in "${STAMPERS[@]}"; do
+    wait "$pid" || true
+  done
+}
+
+# load_run NAME: sets PID, STATUS, START (ms), OUT (the output lines) and AT (arrival ms).
+load_run() {
+  local d=$BATS_FILE_TMPDIR line
+  PID=$(<"$d/$1.pid")
+  STATUS=$(<"$d/$1.status")
+  START=$(<"$d/$1.start")
+  OUT=()
+  AT=()
+  while IFS= read -r line; do
+    AT+=("${line%% *}")
+    OUT+=("${line#* }")
+  done <"$d/$1.log"
+}
+
+setup_file() {
+  declare -gA RUNNING=() KILL_AT=()
+  declare -ga STAMPERS=()
+  local S=$TOP/s11
+  launch test1 "$S/test1"
+  KILL_AT[test1]=6000
+  launch test3 "$S/test3"
+  launch test5 "$S/test5"
+  launch test6 "$S/test6"
+  reap_all 40
+}
+
+# --- helpers for the servers ------------------------------------------------------------------
+
+setup() {
+  S=$TOP/s11
+  B=$TOP/tests/bin/s11
+  LOG=$BATS_TEST_TMPDIR/server.log
+  T=$BATS_TEST_TMPDIR
+  SERVER_PIDS=()
+}
+
+teardown() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do
+    stop_bg "$pid"
+  done
+}
+
+# start_server LOG PROGRAM [ARGS...]: starts an s11 program with REACTOR_PORT=0 (VAR=VALUE
+# words in SERVER_ENV go to its environment too) and waits for "listening on"; sets SERVER_PID
+# and PORT.
+SERVER_ENV=()
+start_server() {
+  local log=$1
+  shift
+  start_bg "$log" env REACTOR_PORT=0 "${SERVER_ENV[@]}" "$@"
+  SERVER_PID=$BG_PID
+  SERVER_PIDS+=("$SERVER_PID")
+  PORT=$(listening_port "$log")
+  [ -n "$PORT" ]
+}
+
+# forget PID: takes PID off the list teardown stops (it has been stopped and reaped: its
+# number may be reused).
+forget() {
+  local i
+  for i in "${!SERVER_PIDS[@]}"; do
+    [ "${SERVER_PIDS[$i]}" != "$1" ] || unset "SERVER_PIDS[$i]"
+  done
+}
+
+# stop_server_clean PID LOG: SIGTERM; the server must exit 0 with no sanitizer report in LOG.
+stop_server_clean() {
+  stop_bg "$1"
+  forget "$1"
+  [ "$BG_STATUS" -eq 0 ] || {
+    echo "server $1 exited with status $BG_STATUS" >&2
+    cat "$2" >&2
+    return 1
+  }
+  no_sanitizer_report "$2"
+}
+
+# no_sanitizer_report FILE: fails, showing the report, if FILE holds one.
+no_sanitizer_report() {
+  if grep -qE 'Sanitizer|runtime error|leak' "$1"; then
+    grep -E -A20 'Sanitizer|runtime error|leak' "$1" >&2
+    return 1
+  fi
+}
+
+# skip_under_sanitizers: memory figures mean something only in a plain build.
+skip_under_sanitizers() {
+  [ -z "${REACTOR_SAN:-}" ] || skip "memory figures are checked on the plain build only"
+}
+
+# status_kb PID FIELD: a figure from /proc/PID/status in kB (VmRSS, VmHWM).
+status_kb() {
+  awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# wait_fds PID N: waits (10 s) until PID has exactly N fds open (connections close in the loop,
+# shortly after the peer sees its EOF).
+wait_fds() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ "$(fd_count "$1")" -eq "$2" ] && return 0
+    sleep 0.1
+  done
+  echo "pid $1 has $(fd_count "$1") fds open, expected $2" >&2
+  return 1
+}
+
+# count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
+count_lines() {
+  grep -cE -- "$2" "$1" || true
+}
+
+# wait_for_count FILE REGEX N: waits (10 s) until exactly N lines of FILE match REGEX.
+wait_for_count() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ "$(count_lines "$1" "$2")" -eq "$3" ] && return 0
+    sleep 0.1
+  done
+  echo "expected $3 lines matching /$2/ in $1, found $(count_lines "$1" "$2")" >&2
+  return 1
+}
+
+# local_port FILE: the port s11_client or client_read reported ("local port P") in FILE.
+local_port() {
+  sed -nE 's/^local port ([0-9]+)$/\1/p' "$1" | head -n 1
+}
+
+# formatted_us TIME: a "YYYYMMDD HH:MM:SS.uuuuuu" (UTC) time in microseconds since the epoch.
+formatted_us() {
+  local re='^([0-9]{4})([0-9]{2})([0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})\.([0-9]{6})$' s
+  [[ $1 =~ $re ]] || {
+    echo "not a formatted time: '$1'" >&2
+    return 1
+  }
+  s=$(date -u -d "${BASH_REMATCH[1]}-${BASH_REMATCH[2]}-${BASH_REMATCH[3]} ${BASH_REMATCH[4]}" +%s)
+  echo $((s * 1000000 + 10#${BASH_REMATCH[5]}))
+}
+
+# repeated CHAR N FILE: N bytes of CHAR into FILE.
+repeated() {
+  head -c "$2" /dev/zero | tr '\0' "$1" >"$3"
+}
+
+# chargen N FILE: the first N bytes of test11's stream: 94 lines of 72 characters from ASCII
+# 33-126, line i starting at 33 + i (mod 94), each ending in '\n', repeated.
+chargen() {
+  local alphabet i round=""
+  alphabet=$(awk 'BEGIN { for (c = 33; c < 127; c++) printf "%c", c }')
+  alphabet+=$alphabet
+  for ((i = 0; i < 94; i++)); do
+    round+=${alphabet:i:72}$'\n'
+  done
+  # yes prints its argument and a newline, again and again: the round without its last '\n'.
+  yes "${round%$'\n'}" | head -c "$1" >"$2"
+}
+
+TIME_RE='[0-9]{8} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}'
+
+# conn_lines LOG NAME: the program's own lines (not the library's log lines) about connection
+# NAME - each "received" line followed by its payload line - with the tid and the receive time
+# replaced by T and TIME.
+conn_lines() {
+  grep -E '^on(Connection|Message)\(\): ' "$1" |
+    awk -v tag="[$2]" 'payload && /^onMessage\(\): \[/ { print } { payload = 0 }
+      index($0, tag) { print; payload = /received/ }' |
+    sed -E "s/tid=[0-9]+/tid=T/; s/ at $TIME_RE\$/ at TIME/"
+}
+
+# tids LOG NAME: the distinct tids on the program's lines about connection NAME.
+tids() {
+  grep -E '^on(Connection|Message)\(\): ' "$1" | grep -F "[$2]" |
+    sed -nE 's/^[^ ]+ tid=([0-9]+) .*/\1/p' | sort -u
+}
+
+# --- the carried programs ---------------------------------------------------------------------
+
+@test "s11 test1: both loops run until killed" {
+  load_run test1
+  [ "$(<"$BATS_FILE_TMPDIR/test1.alive")" = yes ] # still running 6 s in (s00's ended at 5 s)
+  [ "$STATUS" -eq 143 ]
+  [ "${#OUT[@]}" -eq 2 ]
+  [ "${OUT[0]}" = "main(): pid = $PID, tid = $PID" ]
+  local re='^threadFunc\(\): pid = ([0-9]+), tid = ([0-9]+)$'
+  [[ ${OUT[1]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -eq "$PID" ]
+  [ "${BASH_REMATCH[2]}" -ne "$PID" ]
+}
+
+@test "s11 test2: loop() from a foreign thread aborts with the FATAL line" {
+  run -134 timeout 10 "$S/test2"
+  [ "${#lines[@]}" -eq 1 ]
+  local re="^${LOG_TIME_RE}FATAL EventLoop 0x[0-9a-f]+ was created in thread ([0-9]+), current thread is ([0-9]+) - EventLoop\.c:[0-9]+\$"
+  [[ ${lines[0]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -ne "${BASH_REMATCH[2]}" ]
+}
+
+@test "s11: a second EventLoop in one thread aborts naming the first loop" {
+  run -134 timeout 10 "$B/twoloops"
+  [[ ${lines[1]} == *" FATAL Another EventLoop ${lines[0]#first loop } exists in this thread "* ]]
+}
+
+@test "s11 test3: 'started' then 'Timeout!' with the poll's receive time, about 5 s later" {
+  load_run test3
+  [ "$STATUS" -eq 0 ]
+  [ "${#OUT[@]}" -eq 2 ]
+  local re="^($TIME_RE) started\$" started timeout
+  [[ ${OUT[0]} =~ $re ]]
+  started=$(formatted_us "${BASH_REMATCH[1]}")
+  re="^($TIME_RE) Timeout!\$"
+  [[ ${OUT[1]} =~ $re ]]
+  timeout=$(formatted_us "${BASH_REMATCH[1]}")
+  local diff=$((timeout - started))
+  echo "Timeout! $((diff / 1000)) ms after started" >&2
+  ((diff >= 4990000 && diff < 6500000))
+  # The printed times are the real ones: started within 1 s of the launch.
+  ((started / 1000 >= START - 1000 && started / 1000 <= START + 1000))
+  ((AT[1] - START >= 4950 && AT[1] - START < 8000))
+}
+
+@test "s11 test5: runInLoop runs at once, queueInLoop after the current work; flags in order" {
+  load_run test5
+  [ "$STATUS" -eq 0 ]
+  [ "${#OUT[@]}" -eq 6 ]
+  [ "${OUT[0]}" = "main(): pid = $PID, flag = 0" ]
+  [ "${OUT[1]}" = "run1(): pid = $PID, flag = 1" ]
+  [ "${OUT[2]}" = "run2(): pid = $PID, flag = 1" ]
+  [ "${OUT[3]}" = "run3(): pid = $PID, flag = 2" ]
+  [ "${OUT[4]}" = "run4(): pid = $PID, flag = 3" ]
+  [ "${OUT[5]}" = "main(): pid = $PID, flag = 3" ]
+  local run1=$((AT[1] - AT[0])) run3=$((AT[3] - AT[1])) run4=$((AT[4] - AT[3]))
+  echo "run1 +$run1 ms, run3 +$run3 ms, run4 +$run4 ms" >&2
+  ((AT[1] - START >= 1990 && run1 < 2500))
+  ((run3 >= 0 && run3 < 200))
+  ((AT[4] - START >= 4990 && run4 >= 2900 && run4 < 3500))
+}
+
+@test "s11 test6: runInThread runs twice in the loop thread, the second 2 s after a 1 s sleep" {
+  load_run test6
+  [ "$STATUS" -eq 0 ]
+  [ "${#OUT[@]}" -eq 4 ]
+  [ "${OUT[0]}" = "main(): pid = $PID, tid = $PID" ]
+  local re='^runInThread\(\): pid = ([0-9]+), tid = ([0-9]+)$'
+  [[ ${OUT[1]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -eq "$PID" ]
+  local tid=${BASH_REMATCH[2]}
+  [ "$tid" -ne "$PID" ]
+  [ "${OUT[2]}" = "runInThread(): pid = $PID, tid = $tid" ]
+  [ "${OUT[3]}" = "exit main()." ]
+  local first=$((AT[1] - AT[0])) second=$((AT[2] - AT[1]))
+  ((first < 300))
+  ((AT[2] - START >= 2990 && second >= 2900 && second < 3500))
+  ((AT[3] - START >= 3990))
+}
+
+@test "s11 test7: a client gets exactly 'How are you?\\n' then EOF; the line names its port" {
+  start_server "$LOG" "$S/test7"
+  timeout 10 "$B/client_read" "$PORT" >"$T/got" 2>"$T/ports"
+  printf 'How are you?\n' >"$T/want"
+  cmp "$T/got" "$T/want"
+  local lport
+  lport=$(local_port "$T/ports")
+  wait_for_line "$LOG" '^newConnection'
+  mapfile -t out <"$LOG"
+  [ "${out[0]}" = "main(): pid = $SERVER_PID" ]
+  [ "${out[1]}" = "listening on 0.0.0.0:$PORT" ]
+  [ "${out[2]}" = "newConnection(): accepted a new connection from 127.0.0.1:$lport" ]
+  [ "${#out[@]}" -eq 3 ]
+}
+
+# --- test8: the discard server ----------------------------------------------------------------
+
+@test "s11 test8: connection, message and down lines with the payload, byte count and names" {
+  start_server "$LOG" "$S/test8"
+  local name="0.0.0.0:$PORT" before after
+  printf 'hello s11' >"$T/p1"
+  printf 'second: 16 bytes' >"$T/p2"
+  before=$(now_ms)
+  timeout 10 "$B/s11_client" "$PORT" -f "$T/p1" -H >"$T/got1" 2>"$T/c1"
+  timeout 10 "$B/s11_client" "$PORT" -f "$T/p2" -H >"$T/got2" 2>"$T/c2"
+  after=$(now_ms)
+  [ ! -s "$T/got1" ] && [ ! -s "$T/got2" ] # a discard server sends nothing, then closes
+  wait_for_line "$LOG" "connection \[$name#2\] is down"
+  [ "$(sed -n 1p "$LOG")" = "main(): pid = $SERVER_PID" ]
+  [ "$(sed -n 2p "$LOG")" = "listening on $name" ]
+  run -0 conn_lines "$LOG" "$name#1"
+  [ "${lines[0]}" = "onConnection(): tid=T new connection [$name#1] from 127.0.0.1:$(local_port "$T/c1")" ]
+  [ "${lines[1]}" = "onMessage(): tid=T received 9 bytes from connection [$name#1] at TIME" ]
+  [ "${lines[2]}" = "onMessage(): [hello s11]" ]
+  [ "${lines[3]}" = "onConnection(): tid=T connection [$name#1] is down" ]
+  [ "${#lines[@]}" -eq 4 ]
+  run -0 conn_lines "$LOG" "$name#2"
+  [ "${lines[0]}" = "onConnection(): tid=T new connection [$name#2] from 127.0.0.1:$(local_port "$T/c2")" ]
+  [ "${lines[1]}" = "onMessage(): tid=T received 16 bytes from connection [$name#2] at TIME" ]
+  [ "${lines[2]}" = "onMessage(): [second: 16 bytes]" ]
+  [ "${lines[3]}" = "onConnection(): tid=T connection [$name#2] is down" ]
+  # No IO threads: everything runs in the main thread, whose tid is the pid.
+  [ "$(tids "$LOG" "$name#1")" = "$SERVER_PID" ]
+  [ "$(tids "$LOG" "$name#2")" = "$SERVER_PID" ]
+  # The receive times are real: between the clients' start and end.
+  local when us
+  while IFS= read -r when; do
+    us=$(formatted_us "$when")
+    ((us / 1000 >= before - 1000 && us / 1000 <= after + 1000))
+  done < <(sed -nE "s/^onMessage\(\): tid=[0-9]+ received .* at ($TIME_RE)\$/\1/p" "$LOG")
+  # The library's INFO line names the same connection and peer.
+  grep -qE " INFO  TcpServer_newConnection \[$name\] - new connection \[$name#1\] from 127\.0\.0\.1:$(local_port "$T/c1") - TcpServer\.c:[0-9]+\$" "$LOG"
+  stop_server_clean "$SERVER_PID" "$LOG"
+}
+
+@test "s11 test8 2: connections go round-robin to two IO threads, neither the main thread" {
+  start_server "$LOG" "$S/test8" 2
+  local name="0.0.0.0:$PORT" i
+  for i in 1 2 3; do
+    printf 'message %d' "$i" >"$T/p$i"
+    timeout 10 "$B/s11_client" "$PORT" -f "$T/p$i" -H >/dev/null 2>"$T/c$i"
+  done
+  wait_for_line "$LOG" "connection \[$name#3\] is down"
+  local t1 t2 t3
+  t1=$(tids "$LOG" "$name#1")
+  t2=$(tids "$LOG" "$name#2")
+  t3=$(tids "$LOG" "$name#3")
+  # One tid per connection: up, message and down all in its IO thread.
+  [ "$(wc -l <<<"$t1")" -eq 1 ] && [ "$(wc -l <<<"$t2")" -eq 1 ]
+  [ "$t1" -ne "$SERVER_PID" ] && [ "$t2" -ne "$SERVER_PID" ]
+  [ "$t1" -ne "$t2" ]
+  [ "$t3" -eq "$t1" ] # round-robin: the third is back on the first thread
+  # Both are threads of the server process.
+  [ -d "/proc/$SERVER_PID/task/$t1" ] && [ -d "/proc/$SERVER_PID/task/$t2" ]
+  run -0 conn_lines "$LOG" "$name#2"
+  [ "${lines[0]}" = "onConnection(): tid=T new connection [$name#2] from 127.0.0.1:$(local_port "$T/c2")" ]
+  [ "${lines[1]}" = "onMessage(): tid=T received 9 bytes from connection [$name#2] at TIME" ]
+  [ "${lines[2]}" = "onMessage(): [message 2]" ]
+  [ "${lines[3]}" = "onConnection(): tid=T connection [$name#2] is down" ]
+  stop_server_clean "$SERVER_PID" "$LOG"
+}
+
+@test "s11 test8: SIGTERM and SIGINT exit 0, open connections are reported down, no leak report" {
+  local sig threads fd name
+  for sig in TERM INT; do
+    for threads in 0 2; do
+      start_server "$LOG" "$S/test8" "$threads"
+      name="0.0.0.0:$PORT"
+      exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+      printf 'still here' >&"$fd"
+      wait_for_line "$LOG" '^onMessage\(\): \[still here\]$'
+      stop_bg "$SERVER_PID" "$sig"
+      exec {fd}>&-
+      [ "$BG_STATUS" -eq 0 ]
+      # Freeing the server takes the open connection down through the same callback.
+      [ "$(count_lines "$LOG" "^onConnection\(\): tid=[0-9]+ connection \[$name#1\] is down\$")" -eq 1 ]
+      no_sanitizer_report "$LOG"
+    done
+  done
+}
+
+# --- test9: echo ------------------------------------------------------------------------------
+
+@test "s11 test9: 1-byte writes come back byte for byte, with 0 and 2 IO threads" {
+  head -c 3000 /dev/urandom >"$T/small"
+  local threads
+  for threads in 0 2; do
+    start_server "$LOG" "$S/test9" "$threads"
+    timeout 30 "$B/s11_client" "$PORT" -f "$T/small" -c 1 -H >"$T/got" 2>"$T/c"
+    cmp "$T/got" "$T/small"
+    grep -qx 'sent 3000 received 3000 eof' "$T/c"
+    wait_for_line "$LOG" "connection \[0\.0\.0\.0:$PORT#1\] is down"
+    # The byte counts of the message lines add up to what was sent.
+    [ "$(sed -nE 's/^onMessage\(\): tid=[0-9]+ received ([0-9]+) bytes .*/\1/p' "$LOG" | awk '{ s += $1 } END { print s }')" -eq 3000 ]
+    stop_server_clean "$SERVER_PID" "$LOG"
+  done
+}
+
+@test "s11 test9: a 12 MB random payload sent and half-closed comes back whole, 0 and 2 threads" {
+  head -c 12000000 /dev/urandom >"$T/big"
+  local threads base
+  for threads in 0 2; do
+    start_server "$LOG" "$S/test9" "$threads"
+    base=$(fd_count "$SERVER_PID")
+    timeout 60 "$B/s11_client" "$PORT" -f "$T/big" -H -t 50 >"$T/got" 2>"$T/c"
+    [ "$(md5sum <"$T/got")" = "$(md5sum <"$T/big")" ]
+    grep -qx 'sent 12000000 received 12000000 eof' "$T/c"
+    wait_for_line "$LOG" "connection \[0\.0\.0\.0:$PORT#1\] is down"
+    [ "$(sed -nE 's/^onMessage\(\): tid=[0-9]+ received ([0-9]+) bytes .*/\1/p' "$LOG" | awk '{ s += $1 } END { print s }')" -eq 12000000 ]
+    wait_fds "$SERVER_PID" "$base"
+    stop_server_clean "$SERVER_PID" "$LOG"
+  done
+}
+
+@test "s11 test9: a peer that half-closes while output is pending still gets every byte, then EOF" {
+  head -c 8000000 /dev/urandom >"$T/big"
+  SERVER_ENV=(REACTOR_LOG_LEVEL=TRACE)
+  start_server "$LOG" "$S/test9"
+  local base name="0.0.0.0:$PORT"
+  base=$(fd_count "$SERVER_PID")
+  # The client sends everything and half-closes before reading a byte: the server reads EOF
+  # with much of the echo still in its output buffer.
+  timeout 60 "$B/s11_client" "$PORT" -f "$T/big" -H -D 1500 -t 50 >"$T/got" 2>"$T/c"
+  cmp "$T/got" "$T/big"
+  grep -qx 'sent 8000000 received 8000000 eof' "$T/c"
+  local re=" TRACE TcpConnection_handleRead $name#1: peer closed its side, flushing ([0-9]+) bytes before closing - TcpConnection\.c:[0-9]+\$"
+  run -0 grep -E -- "$re" "$LOG"
+  [ "${#lines[@]}" -eq 1 ]
+  [[ ${lines[0]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -gt 0 ]
+  # Down only after the flush: the close comes from the write path, once the buffer is empty.
+  wait_for_line "$LOG" "connection \[$name#1\] is down"
+  wait_fds "$SERVER_PID" "$base"
+  stop_server_clean "$SERVER_PID" "$LOG"
+}
+
+# --- test10: the data source ------------------------------------------------------------------
+
+@test "s11 test10: the peer gets exactly 100 'A's, 200 'B's, then EOF; 0 and 2 threads" {
+  repeated A 100 "$T/want"
+  repeated B 200 "$T/b"
+  cat "$T/b" >>"$T/want"
+  local threads
+  for threads in 0 2; do
+    start_server "$LOG" "$S/test10" 100 200 "$threads"
+    timeout 10 "$B/client_read" "$PORT" >"$T/got" 2>"$T/c" # exits 0 only at EOF
+    cmp "$T/got" "$T/want"
+    wait_for_line "$LOG" "connection \[0\.0\.0\.0:$PORT#1\] is down"
+    stop_server_clean "$SERVER_PID" "$LOG"
+  done
+  # The defaults are 100 and 200.
+  start_bg "$LOG" env REACTOR_PORT=0 "$S/test10"
+  SERVER_PIDS+=("$BG_PID")
+  PORT=$(listening_port "$LOG")
+  timeout 10 "$B/client_read" "$PORT" >"$T/got" 2>"$T/c"
+  cmp "$T/got" "$T/want"
+}
+
+@test "s11 test10 5000000 7000000: 5 MB of 'A', 7 MB of 'B', then EOF; 0 and 2 threads" {
+  repeated A 5000000 "$T/want"
+  repeated B 7000000 "$T/b"
+  cat "$T/b" >>"$T/want"
+  local threads base
+  for threads in 0 2; do
+    start_server "$LOG" "$S/test10" 5000000 7000000 "$threads"
+    base=$(fd_count "$SERVER_PID")
+    # A slow start: the server's output buffer holds most of it while the client waits.
+    timeout 60 "$B/s11_client" "$PORT" -D 300 -t 50 >"$T/got" 2>"$T/c"
+    grep -qx 'sent 0 received 12000000 eof' "$T/c"
+    cmp "$T/got" "$T/want"
+    wait_for_line "$LOG" "connection \[0\.0\.0\.0:$PORT#1\] is down"
+    wait_fds "$SERVER_PID" "$base"
+    stop_server_clean "$SERVER_PID" "$LOG"
+  done
+}
+
+# --- test11: chargen --------------------------------------------------------------------------
+
+@test "s11 test11: the stream is the chargen pattern, exactly, over 2 MB; 0 and 2 threads" {
+  chargen 2000000 "$T/want"
+  # The pattern itself: lines of 72 characters, each starting one later, 94 lines a round.
+  [ "$(head -n 1 "$T/want")" = '!"#$%&'"'"'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefgh' ]
+  [ "$(sed -n 2p "$T/want" | head -c 3)" = '"#$' ]
+  [ "$(sed -n 94p "$T/want" | head -c 3)" = '~!"' ]
+  [ "$(sed -n 95p "$T/want")" = "$(sed -n 1p "$T/want")" ]
+  [ "$(head -n 27000 "$T/want" | awk 'length($0) != 72' | wc -l)" -eq 0 ]
+  local threads base
+  for threads in 0 2; do
+    start_server "$LOG" "$S/test11" "$threads"
+    base=$(fd_count "$SERVER_PID")
+    timeout 30 "$B/s11_client" "$PORT" -n 2000000 >"$T/got" 2>"$T/c"
+    cmp "$T/got" "$T/want"
+    wait_for_line "$LOG" "connection \[0\.0\.0\.0:$PORT#1\] is down"
+    wait_fds "$SERVER_PID" "$base"
+    stop_server_clean "$SERVER_PID" "$LOG"
+  done
+}
+
+@test "s11 test11: a slow reader for 3 s: the stream stays exact and the server's memory flat" {
+  start_server "$LOG" "$S/test11"
+  local rss0 hwm
+  rss0=$(status_kb "$SERVER_PID" VmRSS)
+  # 4 KiB every 10 ms: the server sends only on write-complete, so it waits for the reader.
+  timeout 30 "$B/s11_client" "$PORT" -n 1200000 -b 4096 -d 10 >"$T/got" 2>"$T/c"
+  chargen 1200000 "$T/want"
+  cmp "$T/got" "$T/want"
+  kill -0 "$SERVER_PID"
+  if [ -z "${REACTOR_SAN:-}" ]; then
+    hwm=$(status_kb "$SERVER_PID" VmHWM)
+    echo "VmRSS at start $rss0 kB, VmHWM after $hwm kB" >&2
+    ((hwm - rss0 < 1024))
+  fi
+  stop_server_clean "$SERVER_PID" "$LOG"
+}
+
+# --- flow control and memory ------------------------------------------------------------------
+
+# relay FLOW PAYLOAD: runs s11_hwm_relay (mark 64 KiB) with a slow sink and a fast source
+# sending PAYLOAD; sets RELAY_GROWTH (VmHWM minus the starting VmRSS, kB) and leaves what the
+# sink got in $T/got and the relay's output in $LOG.
+relay() {
+  SERVER_ENV=(REACTOR_LOG_LEVEL=WARN)
+  start_server "$LOG" "$B/s11_hwm_relay" 65536 "$1"
+  local rss0 sink
+  rss0=$(status_kb "$SERVER_PID" VmRSS)
+  # The sink reads nothing for 1 s, then 32 KiB every 2 ms.
+  timeout 60 "$B/s11_client" "$PORT" -D 1000 -b 32768 -d 2 -t 50 >"$T/got" 2>"$T/sink" \
+    </dev/null 3>&- 4>&- &
+  sink=$!
+  SERVER_PIDS+=("$sink")
+  wait_for_line "$LOG" '^sink up$'
+  timeout 60 "$B/s11_client" "$PORT" -f "$2" -H -t 50 >/dev/null 2>"$T/source"
+  wait "$sink"
+  forget "$sink"
+  RELAY_GROWTH=$(($(status_kb "$SERVER_PID" VmHWM) - rss0))
+  echo "relay flow=$1: VmHWM grew by $RELAY_GROWTH kB" >&2
+}
+
+@test "s11 high-water mark: a relay that stops reading at the mark delivers every byte in order" {
+  head -c 8000000 /dev/urandom >"$T/payload"
+  relay 1 "$T/payload"
+  cmp "$T/got" "$T/payload"
+  local re='^relayed 8000000 bytes, high-water-mark callbacks ([0-9]+), largest output buffer ([0-9]+) bytes$'
+  run -0 grep -E "$re" "$LOG"
+  [[ $output =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -ge 1 ]
+  # Past the mark by at most what one read brings in (the tail plus the 64 KiB stack area).
+  [ "${BASH_REMATCH[2]}" -lt $((65536 + 262144)) ]
+  wait_for_line "$LOG" '^sink down$'
+  stop_server_clean "$SERVER_PID" "$LOG"
+}
+
+@test "s11 high-water mark: with the mark the relay's memory stays bounded; without, it does not" {
+  skip_under_sanitizers
+  head -c 16000000 /dev/urandom >"$T/payload"
+  relay 1 "$T/payload"
+  cmp "$T/got" "$T/payload"
+  local bounded=$RELAY_GROWTH
+  stop_server_clean "$SERVER_PID" "$LOG"
+  # The same run, the callback ignored: the relay holds what the sink has not read yet.
+  relay 0 "$T/payload"
+  cmp "$T/got" "$T/payload"
+  grep -qE '^relayed 16000000 bytes, high-water-mark callbacks 1, ' "$LOG"
+  stop_server_clean "$SERVER_PID" "$LOG"
+  ((bounded < 2048))
+  ((RELAY_GROWTH > 8192))
+}
+
+@test "s11 pingpong_server: 1000 idle connections cost under 1.5 KiB each (buffers come on first use)" {
+  skip_under_sanitizers
+  start_server "$LOG" "$S/pingpong_server"
+  local base rss0 rss1 idle
+  base=$(fd_count "$SERVER_PID")
+  rss0=$(status_kb "$SERVER_PID" VmRSS)
+  start_bg "$T/idle" "$B/s11_idle_clients" "$PORT" 1000
+  idle=$BG_PID
+  SERVER_PIDS+=("$idle")
+  wait_for_line "$T/idle" '^connected 1000$' 20
+  wait_fds "$SERVER_PID" $((base + 1000))
+  rss1=$(status_kb "$SERVER_PID" VmRSS)
+  echo "VmRSS $rss0 kB idle, $rss1 kB with 1000 connections" >&2
+  # A TcpConnection is a few hundred bytes; two 1 KiB buffers each would be over 2 KiB more.
+  ((rss1 - rss0 < 1500))
+  stop_bg "$idle"
+  forget "$idle"
+  wait_fds "$SERVER_PID" "$base"
+  # One echo still works: the connections were real.
+  printf 'ping' >"$T/ping"
+  timeout 10 "$B/s11_client" "$PORT" -f "$T/ping" -H >"$T/got" 2>/dev/null
+  cmp "$T/got" "$T/ping"
+  stop_server_clean "$SERVER_PID" "$LOG"
+}
+
+# --- connection faults ------------------------------------------------------------------------
+
+@test "s11 test9 2: 300 peers that reset at once; every connection up goes down, fds come back" {
+  start_server "$LOG" "$S/test9" 2
+  local base name="0.0.0.0:$PORT" up
+  base=$(fd_count "$SERVER_PID")
+  timeout 30 "$B/client_reset" "$PORT" 300
+  # An echo afterwards still works.
+  printf 'after the storm' >"$T/p"
+  timeout 10 "$B/s11_client" "$PORT" -f "$T/p" -H >"$T/got" 2>"$T/c"
+  cmp "$T/got" "$T/p"
+  wait_fds "$SERVER_PID" "$base"
+  up=$(count_lines "$LOG" "^onConnection\(\): tid=[0-9]+ new connection \[$name#[0-9]+\] from 127\.0\.0\.1:[0-9]+\$")
+  [ "$up" -ge 1 ] && [ "$up" -le 301 ]
+  wait_for_count "$LOG" "^onConnection\(\): tid=[0-9]+ connection \[$name#[0-9]+\] is down\$" "$up"
+  kill -0 "$SERVER_PID"
+  run ! grep -E ' FATAL ' "$LOG"
+  stop_server_clean "$SERVER_PID" "$LOG"
+}
+
+@test "s11: peers that reset in the middle of a large send: no SIGPIPE death, fds come back" {
+  local prog threads base i name
+  for prog in test10 test11 test9; do
+    for threads in 0 2; do
+      if [ "$prog" = test10 ]; then
+        start_server "$LOG" "$S/test10" 8000000 8000000 "$threads"
+      else
+        start_server "$LOG" "$S/$prog" "$threads"
+      fi
+      name="0.0.0.0:$PORT"
+      base=$(fd_count "$SERVER_PID")
+      head -c 4000000 /dev/zero >"$T/zeros"
+      for ((i = 1; i <= 3; i++)); do
+        # Read 100 KB of what the server sends (test9: of the echo), then RST: the server
+        # still has output queued and its next write fails with EPIPE or ECONNRESET.
+        if [ "$prog" = test9 ]; then
+          timeout 30 "$B/s11_client" "$PORT" -f "$T/zeros" -n 100000 -R >/dev/null 2>"$T/c"
+        else
+          timeout 30 "$B/s11_client" "$PORT" -n 100000 -R >/dev/null 2>"$T/c"
+        fi
+        wait_for_line "$LOG" "connection \[$name#$i\] is down"
+      done
+      wait_fds "$SERVER_PID" "$base"
+      kill -0 "$SERVER_PID"
+      run ! grep -E ' FATAL ' "$LOG"
+      stop_server_clean "$SERVER_PID" "$LOG"
+    done
+  done
+}
+
+@test "s11: sends from other threads while the connection is force-closed; later sends warn" {
+  run -0 timeout 120 "$B/s11_send_race" 30 2
+  [ "${lines[-4]}" = "rounds 30, senders 2" ]
+  local re='^sends ([0-9]+), after the close ([0-9]+)$'
+  [[ ${lines[-3]} =~ $re ]]
+  local sends=${BASH_REMATCH[1]} after=${BASH_REMATCH[2]}
+  [ "$after" -eq 180 ] # 3 per sender per round
+  [ "${lines[-2]}" = "connections up 30, down 30" ]
+  re='^fds before ([0-9]+), after ([0-9]+)$'
+  [[ ${lines[-1]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  # Every send after the close was dropped with a warning naming the state; no send was
+  # dropped without one, and nothing went wrong otherwise.
+  local dropped_closed dropped
+  dropped_closed=$(grep -cE " WARN  TcpConnection [0-9.:]+#[0-9]+ is not connected \(kDisconnected\), dropped a send of 1000 bytes - TcpConnection\.c:[0-9]+\$" <<<"$output")
+  dropped=$(grep -cE ' WARN  TcpConnection .*(dropped a send|gave up writing) ' <<<"$output")
+  [ "$dropped_closed" -ge "$after" ]
+  [ "$dropped" -le $((sends + after)) ]
+  [ "$(grep -c ' WARN ' <<<"$output")" -eq "$dropped" ]
+  [[ $output != *" ERROR "* ]]
+  [[ $output != *" FATAL "* ]]
+  [[ $output != *"Sanitizer"* ]]
+  [[ $output != *"runtime error"* ]]
+}
+
+# --- Buffer -----------------------------------------------------------------------------------
+
+@test "s11 Buffer: regions, prepend, retrieve, findCRLF; storage is NULL until first use" {
+  run -0 "$B/s11_buffer"
+  [ "${lines[0]}" = "init: data NULL, readable 0, writable 0, prependable 8, capacity 0" ]
+  [ "${lines[1]}" = "findCRLF on empty: NULL" ]
+  [ "${lines[2]}" = "retrieveAllAsString on empty: '', data NULL" ]
+  [ "${lines[3]}" = "append 0 bytes: data NULL, readable 0, writable 0, prependable 8, capacity 0" ]
+  [ "${lines[4]}" = "append 5: data set, readable 5, writable 1019, prependable 8, capacity 1032" ]
+  [ "${lines[5]}" = "prepend 4: data set, readable 9, writable 1019, prependable 4, capacity 1032" ]
+  [ "${lines[6]}" = "peek: '1234hello'" ]
+  [ "${lines[7]}" = "retrieve 2: data set, readable 7, writable 1019, prependable 6, capacity 1032" ]
+  [ "${lines[8]}" = "retrieveAsString 3: '34h'" ]
+  [ "${lines[9]}" = "after retrieveAsString: data set, readable 4, writable 1019, prependable 9, capacity 1032" ]
+  [ "${lines[10]}" = "retrieve more than readable: data set, readable 0, writable 1024, prependable 8, capacity 1032" ]
+  [ "${lines[11]}" = "findCRLF: at 14" ]
+  [ "${lines[12]}" = "findCRLF after the first line: at 7" ]
+  [ "${lines[13]}" = "findCRLF with a lone CR at the end: NULL" ]
+  [ "${lines[14]}" = "destroy: data NULL, readable 0, writable 0, prependable 8, capacity 0" ]
+  [ "${lines[-1]}" = "failures 0" ]
+}
+
+@test "s11 Buffer: growth slides the content to the front before it reallocates" {
+  run -0 "$B/s11_buffer"
+  [ "${lines[15]}" = "append 1000, retrieve 900: data set, readable 100, writable 24, prependable 908, capacity 1032" ]
+  [ "${lines[16]}" = "append 800: capacity unchanged, storage unchanged, readerIndex 8" ]
+  [ "${lines[17]}" = "append 4000: capacity 8256, readable 4900, readerIndex 8" ]
+  [[ $output != *FAIL* ]]
+}
+
+@test "s11 Buffer: readFd reads a pipe with one readv into the tail plus a 64 KiB stack area" {
+  run -0 "$B/s11_buffer"
+  # A small write: one read into the stack area, then a 1 KiB buffer is enough.
+  [ "${lines[18]}" = "small: 100 bytes written, tail 0 before the first read, reads: 100/0, then -1 (EAGAIN)" ]
+  [ "${lines[19]}" = "small: readable 100, capacity 1032" ]
+  [ "${lines[20]}" = "small: at EOF readFd returns 0" ]
+  # A big one: each read takes at most the tail plus 64 KiB, the stack area only while the tail
+  # is under 64 KiB, so the buffer grows with what arrives, not without end.
+  [ "${lines[21]}" = "big: 200000 bytes written, tail 0 before the first read, reads: 65536/0 66040/504 66048/512 2376/66560, then -1 (EAGAIN)" ]
+  [ "${lines[22]}" = "big: readable 200000, capacity 264192" ]
+  [ "${lines[24]}" = "tail 100000: 200000 bytes written, tail 132088 before the first read, reads: 132088/132088 65536/0 2376/66560, then -1 (EAGAIN)" ]
+  [ "${lines[27]}" = "tail 300000: 200000 bytes written, tail 528376 before the first read, reads: 200000/528376, then -1 (EAGAIN)" ]
+  [ "${lines[28]}" = "tail 300000: readable 200000, capacity 528384" ]
+  [ "${lines[29]}" = "tail 300000: at EOF readFd returns 0" ]
+  [ "${#lines[@]}" -eq 31 ]
+  [[ $output != *FAIL* ]]
+}
+
+# --- the two backends -------------------------------------------------------------------------
+
+@test "s11: REACTOR_USE_POLL picks the backend; an unknown value warns once and uses epoll" {
+  local v out name
+  for v in 0 1 yes; do
+    SERVER_ENV=(REACTOR_LOG_LEVEL=TRACE REACTOR_USE_POLL=$v)
+    start_server "$LOG" "$S/test8" 2
+    name="0.0.0.0:$PORT"
+    printf 'which poller' >"$T/p"
+    timeout 10 "$B/s11_client" "$PORT" -f "$T/p" -H >/dev/null 2>/dev/null
+    wait_for_line "$LOG" "connection \[$name#1\] is down"
+    stop_server_clean "$SERVER_PID" "$LOG"
+    local epoll poll
+    epoll=$(count_lines "$LOG" " TRACE EPoller_poll [0-9]+ events happened - EPoller\.c:[0-9]+\$")
+    poll=$(count_lines "$LOG" " TRACE Poller_poll [0-9]+ events happened - Poller\.c:[0-9]+\$")
+    echo "REACTOR_USE_POLL=$v: $epoll EPoller_poll lines, $poll Poller_poll lines" >&2
+    if [ "$v" = 1 ]; then
+      [ "$poll" -gt 0 ] && [ "$epoll" -eq 0 ]
+    else
+      [ "$epoll" -gt 0 ] && [ "$poll" -eq 0 ]
+    fi
+    if [ "$v" = yes ]; then
+      # Three loops (main and two IO threads) read the setting; it is reported once.
+      run -0 grep -E ' WARN ' "$LOG"
+      [ "${#lines[@]}" -eq 1 ]
+      [[ ${lines[0]} =~ ^${LOG_TIME_RE}WARN\ \ unknown\ REACTOR_USE_POLL\ \'yes\'\ \(expected\ 0\ or\ 1\),\ using\ epoll\ -\ Settings\.c:[0-9]+$ ]]
+    else
+      run ! grep -E ' WARN ' "$LOG"
+    fi
+  done
+}
+
+# --- bad input --------------------------------------------------------------------------------
+
+@test "s11: a bad REACTOR_PORT gives one line naming the value, status 1, no abort" {
+  local prog v
+  for prog in test8 test9 test10 test11 pingpong_server; do
+    for v in abc 70000 -1 ''; do
+      REACTOR_PORT=$v run --separate-stderr -1 timeout 10 "$S/$prog"
+      [ "$stderr" = "$prog: bad REACTOR_PORT '$v': not a port number (0-65535)" ]
+      [ -z "$output" ]
+    done
+  done
+}
+
+@test "s11: a bad thread count gives one line naming it, status 1, no abort" {
+  local prog v
+  for prog in test8 test9 test11 pingpong_server; do
+    for v in abc -1 65 2x; do
+      REACTOR_PORT=0 run --separate-stderr -1 timeout 10 "$S/$prog" "$v"
+      [ "$stderr" = "$prog: bad number of IO threads '$v': expected an integer from 0 to 64" ]
+      [ -z "$output" ]
+    done
+  done
+  REACTOR_PORT=0 run --separate-stderr -1 timeout 10 "$S/test10" 100 200 -1
+  [ "$stderr" = "test10: bad number of IO threads '-1': expected an integer from 0 to 64" ]
+  REACTOR_PORT=0 run --separate-stderr -1 timeout 10 "$S/test10" abc
+  [ "$stderr" = "test10: bad len1 'abc': expected an integer from 0 to 1073741824" ]
+  REACTOR_PORT=0 run --separate-stderr -1 timeout 10 "$S/test10" 1 -5
+  [ "$stderr" = "test10: bad len2 '-5': expected an integer from 0 to 1073741824" ]
+  [ -z "$output" ]
+}
+
+@test "s11: a port in use gives one line naming the address and the reason, status 1" {
+  local prog
+  for prog in test8 test9 test10 test11; do
+    start_server "$LOG" "$S/$prog"
+    REACTOR_PORT=$PORT run --separate-stderr -1 timeout 10 "$S/$prog" 2
+    [ "$stderr" = "$prog: cannot listen on 0.0.0.0:$PORT: Address already in use" ]
+    [[ $output =~ ^main\(\):\ pid\ =\ [0-9]+$ ]]
+    kill -0 "$SERVER_PID" # the first one is unharmed
+    stop_server_clean "$SERVER_PID" "$LOG"
+  done
+  start_server "$LOG" "$S/pingpong_server"
+  REACTOR_PORT=$PORT run --separate-stderr -1 timeout 10 "$S/pingpong_server"
+  [ "$stderr" = "pingpong_server: cannot listen on 0.0.0.0:$PORT: Address already in use" ]
+  [ -z "$output" ]
+}
