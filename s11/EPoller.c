@@ -123,8 +123,10 @@ void EPoller_updateChannel(EPoller *self, Channel *channel) {
       remember(self, channel);
     else
       assert(EPoller_hasChannel(self, channel));
-    if (Channel_isNoneEvent(channel))
-      return; // nothing to watch yet: stays out of epoll
+    if (Channel_isNoneEvent(channel)) {
+      Channel_setIndex(channel, kDeleted); // known, but nothing to watch: stays out of epoll
+      return;
+    }
     Channel_setIndex(channel, kAdded);
     update(self, EPOLL_CTL_ADD, channel);
   } else {
