@@ -153,6 +153,10 @@ void Connector_stop(Connector *self) {
 
 static void Connector_stopInLoop(Connector *self) {
   EventLoop_assertInLoopThread(self->loop);
+  // A start after this stop ran at once in the loop thread (or was queued behind it) and set
+  // connect again: the later call wins, so keep the attempt or the pending retry it left.
+  if (atomic_load(&self->connect))
+    return;
   cancel_retry(self);
   if (self->state == kConnectorConnecting) {
     self->state = kConnectorDisconnected;
