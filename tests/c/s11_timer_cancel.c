@@ -112,12 +112,12 @@ static void add_second_and_cancel_first(void *arg) {
   g_reused = second.timer == g_first.timer;
   EventLoop_cancel(g_loop, g_first);
   EventLoop_cancel(g_loop, g_first); // twice: still nothing
+  EventLoop_runAfter(g_loop, 0.1, quit_loop, NULL);
 }
 
 static void phase_stale(void) {
   g_first = EventLoop_runAfter(g_loop, 0.01, count, &g_firstRan);
   EventLoop_runAfter(g_loop, 0.05, add_second_and_cancel_first, NULL);
-  EventLoop_runAfter(g_loop, 0.15, quit_loop, NULL);
   EventLoop_loop(g_loop);
   printf("stale: first ran %d, second ran %d, memory reused %s\n", g_firstRan, g_secondRan,
          g_reused ? "yes" : "no");
@@ -211,8 +211,10 @@ static void phase_many(void) {
     g_ids[i] = EventLoop_runAt(g_loop, when, many_fired, (void *)(intptr_t)i);
     g_ids[i + 1] = EventLoop_runAt(g_loop, when, many_fired, (void *)(intptr_t)(i + 1));
   }
-  EventLoop_runAfter(g_loop, 0.02, cancel_quarter, NULL);
-  EventLoop_runAfter(g_loop, 0.3, quit_loop, NULL);
+  // Times from `start`, not from now: adding 10000 timers can take longer than 20 ms (TSan, a
+  // loaded machine), and the quarter must still be cancelled before the first of them is due.
+  EventLoop_runAt(g_loop, Timestamp_addTime(start, 0.02), cancel_quarter, NULL);
+  EventLoop_runAt(g_loop, Timestamp_addTime(start, 0.3), quit_loop, NULL);
   EventLoop_loop(g_loop);
   int ran = 0, wrong = 0;
   for (int i = 0; i < kMany; ++i) {
