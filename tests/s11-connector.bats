@@ -1,0 +1,630 @@
+#!/usr/bin/env bats
+# Stage s11, the active side (muduo steps 11-12): the Connector, TimerQueue cancel, TcpClient,
+# test12, test13, and test4's step-11 timeline. The passive side is in s11.bats.
+#
+# test4 runs about 27-30 s: setup_file starts it once in the background and the test4 tests,
+# last in this file, wait for it while everything else has run in the meantime.
+bats_require_minimum_version 1.5.0
+load helpers
+
+# --- helpers -------------------------------------------------------------------------------------
+
+# stamp_lines: copies stdin to stdout, each line prefixed with its arrival time in ms.
+stamp_lines() {
+  local line t
+  while IFS= read -r line || [ -n "$line" ]; do
+    t=$EPOCHREALTIME
+    printf '%d %s\n' $((${t%.*} * 1000 + 10#${t#*.} / 1000)) "$line"
+  done
+}
+
+# log_us LINE: the time of a log line ("20201201 23:23:51.688777Z ...") in microseconds.
+log_us() {
+  local d=${1:0:8} t=${1:9:15} s
+  s=$(date -u -d "${d:0:4}-${d:4:2}-${d:6:2} ${t%.*}" +%s) || return 1
+  echo $((s * 1000000 + 10#${t#*.}))
+}
+
+# Timing tolerances for a timer or a retry: never more than 10 ms early, at most 400 ms late
+# (a loaded 2-core machine, sanitizer builds).
+EARLY_US=10000
+LATE_US=400000
+
+# near OFFSET_US DUE_US WHAT: fails with a message unless OFFSET is within the tolerances of DUE.
+near() {
+  if (($1 < $2 - EARLY_US || $1 > $2 + LATE_US)); then
+    echo "$3: after $(($1 / 1000)) ms, due after $(($2 / 1000)) ms" >&2
+    return 1
+  fi
+}
+
+# pick_port: a random port below the ephemeral range (so no client is ever given it as its own
+# source port) that no TCP socket uses right now.
+pick_port() {
+  local p i
+  for ((i = 0; i < 50; i++)); do
+    p=$((10000 + RANDOM % 22000))
+    if awk -v port="$(printf ':%04X' "$p")" 'substr($2, length($2) - 4) == port { f = 1 }
+        END { exit f }' /proc/net/tcp; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# wait_listening PID PORT: waits until PID itself owns a LISTEN socket on PORT (through
+# /proc/net/tcp and the socket inodes in /proc/PID/fd). 1 at once if PID has exited, 2 after 5 s.
+wait_listening() {
+  local pid=$1 hex i fd inode
+  hex=$(printf '%04X' "$2")
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    for fd in /proc/"$pid"/fd/*; do
+      inode=$(readlink "$fd" 2>/dev/null) || continue
+      [[ $inode =~ ^socket:\[([0-9]+)\]$ ]] || continue
+      awk -v port=":$hex" -v ino="${BASH_REMATCH[1]}" \
+        'substr($2, length($2) - 4) == port && $4 == "0A" && $10 == ino { found = 1 }
+         END { exit !found }' /proc/net/tcp && return 0
+    done
+    sleep 0.1
+  done
+  echo "timed out waiting for pid $pid to listen on port $2" >&2
+  return 2
+}
+
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (/proc/PID/stat).
+cpu_ticks() {
+  local stat
+  stat=$(</proc/"$1"/stat)
+  stat=${stat##*) } # fields after "pid (comm) ", which may hold spaces
+  local -a f=($stat)
+  echo $((f[11] + f[12])) # utime and stime are fields 14 and 15 of the whole line
+}
+
+# count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
+count_lines() {
+  grep -cE -- "$2" "$1" || true
+}
+
+# start_server LOG PROGRAM [VAR=VALUE...]: starts PROGRAM with REACTOR_PORT=0 and waits for its
+# "listening on" line; sets SERVER_PID and PORT.
+start_server() {
+  local log=$1 prog=$2
+  shift 2
+  start_bg "$log" env REACTOR_PORT=0 "$@" "$prog"
+  SERVER_PID=$BG_PID
+  PIDS+=("$SERVER_PID")
+  PORT=$(listening_port "$log")
+  [ -n "$PORT" ]
+}
+
+# start_on_port LOG PORT PROGRAM: starts a server on a fixed port and waits until it listens;
+# sets SERVER_PID. Fails if it cannot listen there.
+start_on_port() {
+  start_bg "$1" env REACTOR_PORT="$2" "$3"
+  SERVER_PID=$BG_PID
+  PIDS+=("$SERVER_PID")
+  wait_listening "$SERVER_PID" "$2" || {
+    echo "server on port $2 did not start:" >&2
+    cat "$1" >&2
+    return 1
+  }
+}
+
+# pair_ctor_dtor FILE CTOR_RE DTOR_RE: every object created (CTOR_RE's group 1 is its address)
+# is freed later (DTOR_RE), before its address is handed out again; prints the count.
+pair_ctor_dtor() {
+  awk -v c="$2" -v d="$3" '
+    function addr(line, re) { match(line, re); s = substr(line, RSTART, RLENGTH)
+                              match(s, /0x[0-9a-f]+/); return substr(s, RSTART, RLENGTH) }
+    $0 ~ c { a = addr($0, c); if (live[a]) { print "created twice: " a; bad = 1 }
+             live[a] = 1; n++ }
+    $0 ~ d { a = addr($0, d); if (!live[a]) { print "freed but not live: " a; bad = 1 }
+             live[a] = 0; m++ }
+    END { for (a in live) if (live[a]) { print "never freed: " a; bad = 1 }
+          if (n != m) bad = 1; print n; exit bad }' "$1"
+}
+
+CTOR_RE=' DEBUG Connector_new ctor\[0x[0-9a-f]+\] - Connector\.c:[0-9]+$'
+DTOR_RE=' DEBUG Connector_free dtor\[0x[0-9a-f]+\] - Connector\.c:[0-9]+$'
+
+# --- test4 in the background ----------------------------------------------------------------------
+
+setup_file() {
+  local d=$BATS_FILE_TMPDIR
+  mkfifo "$d/test4.fifo"
+  # The subshell waits for test4 and its stamper, then writes the status: once test4.status
+  # exists, test4.log is complete.
+  (
+    stamp_lines <"$d/test4.fifo" >"$d/test4.log" &
+    stamper=$!
+    now_ms >"$d/test4.start"
+    "$TOP/s11/test4" </dev/null >"$d/test4.fifo" 2>&1 &
+    echo "$!" >"$d/test4.pid"
+    status=0
+    wait "$!" || status=$?
+    wait "$stamper" || true
+    echo "$status" >"$d/test4.status"
+  ) </dev/null >/dev/null 2>&1 3>&- 4>&- &
+}
+
+teardown_file() {
+  local d=$BATS_FILE_TMPDIR i
+  if [ ! -e "$d/test4.status" ] && [ -s "$d/test4.pid" ]; then
+    kill -KILL "$(<"$d/test4.pid")" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+      [ -e "$d/test4.status" ] && break
+      sleep 0.1
+    done
+  fi
+  true
+}
+
+setup() {
+  S=$TOP/s11
+  BIN=$TOP/tests/bin/s11
+  LOG=$BATS_TEST_TMPDIR/out.log
+  PIDS=()
+}
+
+teardown() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    stop_bg "$pid"
+  done
+}
+
+# --- test12: the Connector on its own -------------------------------------------------------------
+
+@test "s11 test12 against s04 test7: the reference transcript - ctor, connected., dtor; exit 0" {
+  start_server "$LOG" "$TOP/s04/test7"
+  REACTOR_PORT=$PORT run -0 timeout 10 "$S/test12"
+  [ "${#lines[@]}" -eq 3 ]
+  local ctor="^$LOG_TIME_RE"'DEBUG Connector_new ctor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+$'
+  local dtor="^$LOG_TIME_RE"'DEBUG Connector_free dtor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+$'
+  [[ ${lines[0]} =~ $ctor ]]
+  local addr=${BASH_REMATCH[1]}
+  [ "${lines[1]}" = "connected." ]
+  [[ ${lines[2]} =~ $dtor ]]
+  [ "${BASH_REMATCH[1]}" = "$addr" ]
+  # The same thread (test12 has one) logs both lines.
+  [ "$(awk '{ print $3 }' <<<"${lines[0]}")" = "$(awk '{ print $3 }' <<<"${lines[2]}")" ]
+  # test7 saw exactly one connection.
+  wait_for_line "$LOG" '^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9]+$'
+  [ "$(count_lines "$LOG" '^newConnection')" -eq 1 ]
+}
+
+@test "s11 test12 at TRACE: the local address the Connector logs is the peer test7 logs" {
+  start_server "$LOG" "$TOP/s04/test7"
+  REACTOR_PORT=$PORT REACTOR_LOG_LEVEL=TRACE run -0 timeout 10 "$S/test12"
+  local re=" TRACE Connector_handleWrite connected from local address 127\.0\.0\.1:([0-9]+) to 127\.0\.0\.1:$PORT - Connector\.c:[0-9]+\$"
+  local line lport=
+  for line in "${lines[@]}"; do
+    if [[ $line =~ $re ]]; then
+      [ -z "$lport" ]
+      lport=${BASH_REMATCH[1]}
+    fi
+  done
+  [ -n "$lport" ]
+  wait_for_line "$LOG" '^newConnection'
+  [ "$(grep '^newConnection' "$LOG")" = "newConnection(): accepted a new connection from 127.0.0.1:$lport" ]
+  # TRACE adds lines; the transcript's three are still there, in order.
+  run -0 grep -E -- ' DEBUG Connector_new ctor|^connected\.$| DEBUG Connector_free dtor' <<<"$output"
+  [ "${#lines[@]}" -eq 3 ]
+  [ "${lines[1]}" = "connected." ]
+}
+
+@test "s11 test12 with no server: retries after 500, 1000, 2000 ms, then connects to a new server" {
+  local port attempt ok=
+  for ((attempt = 0; attempt < 3 && !ok; attempt++)); do
+    port=$(pick_port)
+    start_bg "$LOG" env REACTOR_PORT="$port" "$S/test12"
+    local client=$BG_PID
+    PIDS+=("$client")
+    # The 2000 ms retry is announced at about 1.5 s: start the server in that gap.
+    wait_for_line "$LOG" "Retry connecting to 127\.0\.0\.1:$port in 2000 milliseconds\." 6
+    if start_on_port "$BATS_TEST_TMPDIR/server.log" "$port" "$TOP/s04/test7"; then
+      ok=1
+    else
+      # Someone took the port in the meantime: only that may make us try again.
+      grep -q 'Address already in use' "$BATS_TEST_TMPDIR/server.log"
+      stop_bg "$client"
+    fi
+  done
+  [ -n "$ok" ]
+  wait_exit "$client" 10
+  [ "$BG_STATUS" -eq 0 ]
+  mapfile -t out <"$LOG"
+  [ "${#out[@]}" -eq 6 ]
+  local ctor="^$LOG_TIME_RE${CTOR_RE# }" dtor="^$LOG_TIME_RE${DTOR_RE# }" i re
+  [[ ${out[0]} =~ $ctor ]]
+  for i in 1 2 3; do
+    re="^${LOG_TIME_RE}INFO  Retry connecting to 127\.0\.0\.1:$port in $((250 << i)) milliseconds\. - Connector\.c:[0-9]+\$"
+    [[ ${out[i]} =~ $re ]]
+  done
+  [ "${out[4]}" = "connected." ]
+  [[ ${out[5]} =~ $dtor ]]
+  # The real gaps: each retry line is logged right after the attempt its delay led to, and the
+  # dtor right after the attempt that connected.
+  local t1 t2 t3 t5
+  t1=$(log_us "${out[1]}")
+  t2=$(log_us "${out[2]}")
+  t3=$(log_us "${out[3]}")
+  t5=$(log_us "${out[5]}")
+  near $((t2 - t1)) 500000 "attempt after the 500 ms retry"
+  near $((t3 - t2)) 1000000 "attempt after the 1000 ms retry"
+  near $((t5 - t3)) 2000000 "attempt after the 2000 ms retry (the one that connects)"
+  wait_for_line "$BATS_TEST_TMPDIR/server.log" '^newConnection'
+  [ "$(count_lines "$BATS_TEST_TMPDIR/server.log" '^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9]+$')" -eq 1 ]
+}
+
+# --- the Connector's backoff, self-connect, stop and free -------------------------------------------
+
+@test "s11 Connector backoff: doubling from 500 ms to the 30 s cap, reset by a stable connection, jitter" {
+  run -0 timeout 20 "$BIN/s11_backoff"
+  local port
+  port=$(field_of "${lines[0]}" '^listening on 127\.0\.0\.1:([0-9]+)$')
+  [ "${lines[${#lines[@]} - 1]}" = "done" ]
+  # Per phase, the delays in the order logged; every retry line names the server.
+  local line phase= retry_re="^$LOG_TIME_RE"'INFO  Retry connecting to 127\.0\.0\.1:'"$port"' in ([0-9]+) milliseconds\. - Connector\.c:[0-9]+$'
+  declare -A delays=()
+  local events=""
+  for line in "${lines[@]}"; do
+    if [[ $line =~ ^phase\ (.*)$ ]]; then
+      phase=${BASH_REMATCH[1]}
+    elif [[ $line == *" Retry connecting"* ]]; then
+      [[ $line =~ $retry_re ]]
+      delays[$phase]+="${BASH_REMATCH[1]} "
+      [ "$phase" = reset ] && events+="retry ${BASH_REMATCH[1]};"
+    elif [ "$phase" = reset ] && [[ $line =~ ^(connected|restart) ]]; then
+      events+="${line% after the restart};"
+    fi
+  done
+  [ "${delays[cap]}" = "500 1000 2000 4000 8000 16000 30000 30000 " ]
+  # A young restart waits 500 ms; after a connection that lived 1.1 s the restart connects at
+  # once (no retry line), and the next young restart waits 500 ms again, not 2000.
+  [[ $events =~ ^connected\ #1\;restart\ after\ 0\ ms\ up\;retry\ 500\;connected\ #2\;restart\ after\ 1100\ ms\ up\;connected\ #3\ ([0-9]+)\ ms\;restart\ after\ 0\ ms\ up\;retry\ 500\;$ ]] || {
+    echo "reset phase: $events" >&2
+    false
+  }
+  [ "${BASH_REMATCH[1]}" -lt 300 ]
+  # Jitter: each delay within [nominal/2, nominal], nominal doubling to the cap; almost none
+  # exactly nominal (each draw has ~1 chance in 250+ of that).
+  local -a got=(${delays[jitter]})
+  [ "${#got[@]}" -eq 12 ]
+  local nominal=500 i exact=0
+  for ((i = 0; i < 12; i++)); do
+    ((got[i] >= nominal / 2 && got[i] <= nominal)) || {
+      echo "jittered delay ${got[i]} outside [$((nominal / 2)), $nominal]" >&2
+      false
+    }
+    ((got[i] == nominal)) && exact=$((exact + 1))
+    nominal=$((nominal * 2 > 30000 ? 30000 : nominal * 2))
+  done
+  [ "$exact" -le 2 ]
+  # Three Connectors, each freed.
+  printf '%s\n' "${lines[@]}" >"$LOG"
+  run -0 pair_ctor_dtor "$LOG" "$CTOR_RE" "$DTOR_RE"
+  [ "$output" = 3 ]
+}
+
+@test "s11 Connector self-connect: bound to the port it connects to, it warns and retries; the owner never sees the fd" {
+  run -0 timeout 20 "$BIN/s11_self_connect"
+  local port
+  port=$(field_of "${lines[0]}" '^port ([0-9]+)$')
+  [[ ${lines[1]} =~ $CTOR_RE ]]
+  local warn="^$LOG_TIME_RE"'WARN  Connector_handleWrite - Self connect - Connector\.c:[0-9]+$'
+  local retry="^$LOG_TIME_RE"'INFO  Retry connecting to 127\.0\.0\.1:'"$port"' in ([0-9]+) milliseconds\. - Connector\.c:[0-9]+$'
+  # Attempts at 0, 0.5 and (load permitting) 1.5 s: each a self-connect, each retried.
+  [[ ${lines[2]} =~ $warn ]]
+  [[ ${lines[3]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 500 ]
+  [[ ${lines[4]} =~ $warn ]]
+  [[ ${lines[5]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 1000 ]
+  local n=${#lines[@]} i=6
+  if [[ ${lines[6]} =~ $warn ]]; then
+    [[ ${lines[7]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 2000 ]
+    i=8
+  fi
+  [[ ${lines[i]} =~ $DTOR_RE ]]
+  [ "${lines[i + 1]}" = "new-connection callback ran 0 times, error callback 0 times" ]
+  [[ ${lines[i + 2]} =~ ^fds:\ ([0-9]+)\ before\ the\ Connector,\ ([0-9]+)\ after\ it$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  [ "$n" -eq $((i + 3)) ]
+}
+
+@test "s11 Connector stopped and dropped in every state, 200 times each, and from another thread" {
+  run -0 timeout 90 "$BIN/s11_connector_stop" 200
+  printf '%s\n' "${lines[@]}" >"$LOG"
+  local cases
+  cases=$(grep -E '^(case|fds|a round)' "$LOG")
+  local stop_by_timer
+  stop_by_timer=$(grep '^case stop-by-timer' <<<"$cases")
+  [[ $stop_by_timer =~ ^case\ stop-by-timer:\ 200\ rounds,\ stopped\ by\ the\ timer\ while\ still\ connecting\ ([0-9]+),\ callbacks\ ([0-9]+)$ ]]
+  # The timer first (the result then finds connect off and closes the fd) or the callback first.
+  [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -eq 200 ]
+  local threads
+  threads=$(grep '^case threads' <<<"$cases")
+  [[ $threads =~ ^case\ threads:\ 200\ rounds,\ rounds\ done\ 200,\ callbacks\ ([0-9]+)$ ]]
+  [ "${BASH_REMATCH[1]}" -le 200 ]
+  [[ $(grep '^fds' <<<"$cases") =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  [ "$(grep -vE '^case (stop-by-timer|threads)|^fds' <<<"$cases")" = "case before-start: 200 rounds, stopped before start 200, callbacks 0
+case connecting: 200 rounds, stopped while connecting 200, callbacks 0
+case stop-in-callback: 200 rounds, stopped inside the callback while connected 200, callbacks 200
+case waiting-to-retry: 200 rounds, stopped while a retry was pending 200, callbacks 0
+case connected: 200 rounds, stopped while connected 200, callbacks 200
+case stop-then-start: 200 rounds, still connecting after stop and start 200, callbacks 0" ]
+  # 9 Connectors a round (two in before-start, one in each other case and in threads), each
+  # freed exactly once, before its memory is used again.
+  run -0 pair_ctor_dtor "$LOG" "$CTOR_RE" "$DTOR_RE"
+  [ "$output" = 1800 ]
+  run ! grep -E ' (WARN|ERROR|FATAL) |Sanitizer' "$LOG"
+}
+
+@test "s11 TcpClient freed in every state (before, connecting, retrying, connected, in its own callbacks, threads)" {
+  run -0 timeout 90 "$BIN/s11_client_free" 200
+  printf '%s\n' "${lines[@]}" >"$LOG"
+  local cases
+  cases=$(grep -E '^(case|fds|a round)' "$LOG")
+  [ "$(grep -vE '^case threads|^fds' <<<"$cases")" = "case before-connect: 200 rounds, freed before and right after connect 200, up 0, down 0
+case connecting: 200 rounds, freed while connecting 200, up 0, down 0
+case waiting-to-retry: 200 rounds, freed while a retry was pending 200, up 0, down 0
+case connected: 200 rounds, freed while connected 200, up 200, down 200
+case free-in-up: 200 rounds, freed in the up callback 200, up 200, down 200
+case free-in-down: 200 rounds, freed in the down callback 200, up 200, down 200" ]
+  # Every connection that came up went down, whoever freed what.
+  [[ $(grep '^case threads' <<<"$cases") =~ ^case\ threads:\ 200\ rounds,\ sent\ on\ a\ live\ connection\ [0-9]+,\ up\ ([0-9]+),\ down\ ([0-9]+)$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  [[ $(grep '^fds' <<<"$cases") =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  # One Connector per client (8 clients a round, threads included), each freed; every
+  # TcpConnection freed too.
+  run -0 pair_ctor_dtor "$LOG" "$CTOR_RE" "$DTOR_RE"
+  [ "$output" = 1600 ]
+  run -0 pair_ctor_dtor "$LOG" ' DEBUG TcpConnection_new ctor\[[^]]+\] at 0x[0-9a-f]+ ' \
+    ' DEBUG TcpConnection_free dtor\[[^]]+\] at 0x[0-9a-f]+ '
+  [ "$output" -ge 600 ]
+  run ! grep -E ' (ERROR|FATAL) |Sanitizer' "$LOG"
+}
+
+@test "s11 Connector: an error it does not retry (EAFNOSUPPORT) is logged and reported once; it stops" {
+  # The target is 127.0.0.1 with a listener, but the address's family field says IPv6: the
+  # kernel's connect(2) answers EAFNOSUPPORT, in the give-up part of the errno table. (The
+  # retried errors are covered above; no honest way makes 127.0.0.1 answer EACCES or EPERM.)
+  run -0 timeout 20 "$BIN/s11_connect_error"
+  local port
+  port=$(field_of "${lines[0]}" '^listening on 127\.0\.0\.1:([0-9]+)$')
+  local err="^${LOG_TIME_RE}ERROR Connector: cannot connect to 127\.0\.0\.1:$port, giving up: Address family not supported by protocol \(errno=97\) - Connector\.c:[0-9]+\$"
+  [ "${#lines[@]}" -eq 14 ]
+  [ "${lines[1]}" = "phase connector" ]
+  [[ ${lines[2]} =~ $CTOR_RE ]]
+  [[ ${lines[3]} =~ $err ]]
+  [ "${lines[4]}" = "error callback: Address family not supported by protocol" ]
+  [ "${lines[5]}" = "connector state disconnected after giving up" ]
+  [[ ${lines[6]} =~ $DTOR_RE ]]
+  # Through a TcpClient, which the owner frees from inside the error callback.
+  [ "${lines[7]}" = "phase client" ]
+  [[ ${lines[8]} =~ $CTOR_RE ]]
+  [[ ${lines[9]} =~ $err ]]
+  [ "${lines[10]}" = "error callback: Address family not supported by protocol" ]
+  [[ ${lines[11]} =~ $DTOR_RE ]]
+  # No retry in 0.7 s each (a retry would come after 500 ms), no connection, nothing leaked.
+  [ "${lines[12]}" = "connected 0, errors 2, last errno EAFNOSUPPORT, listener accepted 0" ]
+  [[ ${lines[13]} =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+}
+
+# --- TimerQueue cancel ---------------------------------------------------------------------------
+
+@test "s11 timer cancel: same tick, self, stale ids with reused memory, another thread, 10000 timers" {
+  run -0 timeout 30 "$BIN/s11_timer_cancel"
+  [ "${#lines[@]}" -eq 5 ]
+  [ "${lines[0]}" = "same tick: A ran 1, B ran 0; B' ran 1, A' ran 1; repeating ran 0" ]
+  [ "${lines[1]}" = "self: repeating ran 3, one-shot ran 1" ]
+  [[ ${lines[2]} =~ ^stale:\ first\ ran\ 1,\ second\ ran\ 1,\ memory\ reused\ (yes|no)$ ]]
+  # glibc hands the freed Timer's memory to the next one; ASan's quarantine does not.
+  if [ -z "${REACTOR_SAN:-}" ]; then
+    [ "${BASH_REMATCH[1]}" = yes ]
+  fi
+  [[ ${lines[3]} =~ ^thread:\ 0\ of\ 100\ cancelled\ timers\ ran\;\ repeating\ timer\ ran\ ([0-9]+)\ times\ before\ the\ cancel,\ ([0-9]+)\ in\ the\ 0\.2\ s\ after\ it,\ ([0-9]+)\ in\ the\ next\ 0\.2\ s$ ]]
+  [ "${BASH_REMATCH[1]}" -ge 3 ]
+  # Uncancelled it would run ~20 times in 0.2 s; the cancel lands a moment after the call.
+  [ "${BASH_REMATCH[2]}" -lt 10 ]
+  [ "${BASH_REMATCH[3]}" -eq 0 ]
+  [ "${lines[4]}" = "many: 10000 timers, 5000 ran, 0 ran when they should not or did not when they should" ]
+}
+
+# --- test13: TcpClient with retry ------------------------------------------------------------------
+
+@test "s11 test13 with test9: Hello echoed; server killed -> down and retries; restarted -> #2 echoes; SIGTERM -> 0" {
+  start_server "$BATS_TEST_TMPDIR/server.log" "$S/test9"
+  local port=$PORT name="test13:127.0.0.1:$PORT"
+  start_bg "$LOG" env REACTOR_PORT="$port" "$S/test13"
+  local client=$BG_PID
+  PIDS+=("$client")
+  wait_for_line "$LOG" "^onMessage\(\): \[Hello\$"
+  local tid="tid=$client"
+  # Live past kMinStableConnectionMs, so the reconnect after the kill is immediate.
+  sleep 1.2
+  stop_bg "$SERVER_PID"
+  [ "$BG_STATUS" -eq 0 ]
+  wait_for_line "$LOG" "^onConnection\(\): $tid connection \[$name#1\] is down\$"
+  wait_for_line "$LOG" "Retry connecting to 127\.0\.0\.1:$port in 1000 milliseconds\." 5
+  start_on_port "$BATS_TEST_TMPDIR/server2.log" "$port" "$S/test9"
+  wait_for_line "$LOG" "^onConnection\(\): $tid new connection \[$name#2\] from 127\.0\.0\.1:$port\$" 5
+  wait_for_count() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+      [ "$(count_lines "$1" "$2")" -eq "$3" ] && return 0
+      sleep 0.1
+    done
+    return 1
+  }
+  wait_for_count "$LOG" '^onMessage\(\): \[Hello$' 2
+  stop_bg "$client"
+  [ "$BG_STATUS" -eq 0 ]
+  # The program's lines, in order (log lines aside).
+  local when='[0-9]{8} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}' re name_re=${name//./\\.}
+  run -0 grep -vE "^$LOG_TIME_RE" "$LOG"
+  [ "${#lines[@]}" -eq 10 ]
+  local n
+  for n in 1 2; do
+    local i=$(((n - 1) * 5))
+    [ "${lines[i]}" = "onConnection(): $tid new connection [$name#$n] from 127.0.0.1:$port" ]
+    re="^onMessage\(\): $tid received 6 bytes from connection \[$name_re#$n\] at $when\$"
+    [[ ${lines[i + 1]} =~ $re ]]
+    [ "${lines[i + 2]}" = "onMessage(): [Hello" ]
+    [ "${lines[i + 3]}" = "]" ]
+    [ "${lines[i + 4]}" = "onConnection(): $tid connection [$name#$n] is down" ]
+  done
+  # Between the two connections: the reconnect, then retries at 500 and 1000 ms; the server
+  # is back about 1 s before the third attempt (a very slow start could need one more retry).
+  run -0 grep -E ' INFO ' "$LOG"
+  re="^${LOG_TIME_RE}INFO  TcpClient_removeConnection\[test13\] - Reconnecting to 127\.0\.0\.1:$port - TcpClient\.c:[0-9]+\$"
+  [[ ${lines[0]} =~ $re ]]
+  local i
+  for ((i = 1; i < ${#lines[@]}; i++)); do
+    re="^${LOG_TIME_RE}INFO  Retry connecting to 127\.0\.0\.1:$port in $((250 << i)) milliseconds\. - Connector\.c:[0-9]+\$"
+    [[ ${lines[i]} =~ $re ]]
+  done
+  [ "${#lines[@]}" -eq 3 ] || [ "${#lines[@]}" -eq 4 ]
+  # Each server saw one connection.
+  [ "$(count_lines "$BATS_TEST_TMPDIR/server.log" '^onConnection\(\): .* new connection ')" -eq 1 ]
+  [ "$(count_lines "$BATS_TEST_TMPDIR/server2.log" '^onConnection\(\): .* new connection ')" -eq 1 ]
+  run -0 pair_ctor_dtor "$LOG" "$CTOR_RE" "$DTOR_RE"
+  [ "$output" = 1 ]
+}
+
+@test "s11 test13 against s04 test7 (accept, greet, close): backoff grows, no reconnect storm, CPU idle" {
+  start_server "$BATS_TEST_TMPDIR/server.log" "$TOP/s04/test7"
+  start_bg "$LOG" env REACTOR_PORT="$PORT" "$S/test13"
+  local client=$BG_PID t0 t1
+  PIDS+=("$client")
+  wait_for_line "$LOG" 'Retry connecting' 5
+  t0=$(cpu_ticks "$client")
+  # Connections at 0, 0.5, 1.5 and 3.5 s; the next would be at 7.5 s.
+  sleep 4.5
+  t1=$(cpu_ticks "$client")
+  kill -0 "$client"
+  # A client reconnecting in a loop burns ~100 ticks a second; this one next to nothing.
+  [ $((t1 - t0)) -lt 30 ]
+  [ "$(count_lines "$BATS_TEST_TMPDIR/server.log" '^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9]+$')" -eq 4 ]
+  # Each connection died young, so each restart waited the current delay, which doubled.
+  [ "$(sed -nE 's/.* INFO  Retry connecting to 127\.0\.0\.1:'"$PORT"' in ([0-9]+) milliseconds\. .*/\1/p' "$LOG" | tr '\n' ' ')" = "500 1000 2000 4000 " ]
+  [ "$(count_lines "$LOG" "^onConnection\(\): tid=$client new connection \[test13:127\.0\.0\.1:$PORT#[1-4]\] from 127\.0\.0\.1:$PORT\$")" -eq 4 ]
+  [ "$(count_lines "$LOG" "^onConnection\(\): tid=$client connection \[test13:127\.0\.0\.1:$PORT#[1-4]\] is down\$")" -eq 4 ]
+  stop_bg "$client"
+  [ "$BG_STATUS" -eq 0 ]
+}
+
+# --- test4: the step-11 timeline (started by setup_file) ---------------------------------------------
+
+# load_test4: waits for the background test4 (50 s from its start at most), then sets PID,
+# STATUS, NOW_US (its `now` line), and per msg line NAMES and TIMES (us, printed times).
+load_test4() {
+  local d=$BATS_FILE_TMPDIR i
+  for ((i = 0; i < 500; i++)); do
+    [ -e "$d/test4.status" ] && break
+    sleep 0.1
+  done
+  [ -e "$d/test4.status" ] || {
+    echo "test4 has not finished" >&2
+    return 1
+  }
+  PID=$(<"$d/test4.pid")
+  STATUS=$(<"$d/test4.status")
+  mapfile -t OUT < <(cut -d' ' -f2- "$d/test4.log")
+  local now_re='^now ([0-9]+)\.([0-9]{6})$' msg_re='^msg ([0-9]+)\.([0-9]{6}) (.+)$'
+  [[ ${OUT[1]} =~ $now_re ]]
+  NOW_US=$((BASH_REMATCH[1] * 1000000 + 10#${BASH_REMATCH[2]}))
+  NAMES=()
+  TIMES=()
+  for ((i = 2; i < ${#OUT[@]}; i++)); do
+    [[ ${OUT[i]} =~ $msg_re ]] || {
+      echo "not a msg line: ${OUT[i]}" >&2
+      return 1
+    }
+    TIMES+=($((BASH_REMATCH[1] * 1000000 + 10#${BASH_REMATCH[2]} - NOW_US)))
+    NAMES+=("${BASH_REMATCH[3]}")
+  done
+}
+
+# times_of NAME: the offsets (us after now) of NAME's lines, space-separated.
+times_of() {
+  local i r=""
+  for i in "${!NAMES[@]}"; do
+    [ "${NAMES[i]}" = "$1" ] && r+="${TIMES[i]} "
+  done
+  echo "$r"
+}
+
+@test "s11 test4: pid, now, msg main; 20 counted lines, then main loop exits; exit 0" {
+  load_test4
+  [ "$STATUS" -eq 0 ]
+  [ "${OUT[0]}" = "pid = $PID, tid = $PID" ]
+  [ "${#NAMES[@]}" -eq 21 ]
+  [ "${NAMES[0]}" = main ]
+  near "${TIMES[0]}" 0 "msg main"
+  [ "${NAMES[20]}" = "main loop exits" ]
+  near $((TIMES[20] - TIMES[19])) 0 "main loop exits after the 20th line"
+  local i
+  for ((i = 0; i < 20; i++)); do
+    [[ ${NAMES[i]} =~ ^(main|once1|once1\.5|once2\.5|once3\.5|every2|every3|cancelSelf\(\))$ ]]
+  done
+  for ((i = 1; i < 21; i++)); do
+    ((TIMES[i] >= TIMES[i - 1])) || {
+      echo "line $i is earlier than line $((i - 1))" >&2
+      return 1
+    }
+  done
+  for i in once1:1000000 once1.5:1500000 once2.5:2500000 once3.5:3500000; do
+    local t=$(times_of "${i%%:*}")
+    [ "$(wc -w <<<"$t")" -eq 1 ]
+    near "$t" "${i#*:}" "${i%%:*}"
+  done
+}
+
+@test "s11 test4: cancelSelf() runs once, at 5 s, and cancels itself" {
+  load_test4
+  local t
+  t=$(times_of "cancelSelf()")
+  [ "$(wc -w <<<"$t")" -eq 1 ]
+  near "$t" 5000000 "cancelSelf()"
+}
+
+@test "s11 test4: every2 fires at 2, 4, 6, 8 (and maybe 10) s, never after its cancel at 10 s" {
+  load_test4
+  local -a t=($(times_of every2))
+  [ "${#t[@]}" -eq 4 ] || [ "${#t[@]}" -eq 5 ]
+  near "${t[0]}" 2000000 "every2 #1"
+  local i
+  for ((i = 1; i < ${#t[@]}; i++)); do
+    near $((t[i] - t[i - 1])) 2000000 "every2 #$((i + 1)) after #$i"
+  done
+  # The cancel runs at 10 s (a one-shot from the start): a fifth run can only be due with it.
+  ((t[${#t[@]} - 1] <= 10000000 + LATE_US)) || {
+    echo "every2 ran at $((t[${#t[@]} - 1] / 1000)) ms, after its cancel" >&2
+    return 1
+  }
+}
+
+@test "s11 test4: every3 runs on; the 20th line comes at about 27 s (every2 ran at 10 s) or 30 s" {
+  load_test4
+  local -a e2=($(times_of every2)) e3=($(times_of every3))
+  # main, 4 one-shots, cancelSelf, every2 and every3 make the 20 counted lines.
+  [ $((1 + 4 + 1 + ${#e2[@]} + ${#e3[@]})) -eq 20 ]
+  near "${e3[0]}" 3000000 "every3 #1"
+  local i
+  for ((i = 1; i < ${#e3[@]}; i++)); do
+    near $((e3[i] - e3[i - 1])) 3000000 "every3 #$((i + 1)) after #$i"
+  done
+  [ "${NAMES[19]}" = every3 ]
+  local due=$((3000000 * ${#e3[@]}))
+  [ "$due" -eq 27000000 ] || [ "$due" -eq 30000000 ]
+  # Each run restarts from its expiry, so lateness adds up: allow it once per run.
+  ((TIMES[19] >= due - EARLY_US && TIMES[19] <= due + ${#e3[@]} * LATE_US / 2)) || {
+    echo "20th line at $((TIMES[19] / 1000)) ms, due at $((due / 1000)) ms" >&2
+    return 1
+  }
+}
