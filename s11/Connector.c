@@ -108,8 +108,12 @@ void Connector_start(Connector *self) {
 
 static void Connector_startInLoop(Connector *self) {
   EventLoop_assertInLoopThread(self->loop);
+  // Connected means the fd was handed to the owner long ago; a new start asks for a new
+  // connection (a TcpClient connecting again after disconnect), so it is not a reason to stop.
+  if (self->state == kConnectorConnected)
+    self->state = kConnectorDisconnected;
   if (self->state != kConnectorDisconnected || self->retryPending)
-    return; // already connecting, connected, or waiting to retry
+    return; // already connecting, or waiting to retry
   if (atomic_load(&self->connect))
     Connector_connect(self);
   else

@@ -89,7 +89,7 @@ void Connector_setLocalAddress(Connector *self, const InetAddress *localAddr);
 void Connector_setJitter(Connector *self, bool on);
 const InetAddress *Connector_serverAddress(const Connector *self);
 
-/// Starts connecting. Any thread.
+/// Starts connecting; after a connection was handed over, starts a new one. Any thread.
 void Connector_start(Connector *self);
 /// Connects again after a connection closed: a connection that lived long resets the delay and
 /// connects at once; one that died young retries after the current delay. Loop thread.

@@ -70,7 +70,11 @@ void TcpClient_connect(TcpClient *self) {
   LOG_TRACE("TcpClient_connect[%s] - connecting to %s", self->name,
             InetAddress_toHostPort(Connector_serverAddress(self->connector), addr, sizeof addr));
   atomic_store(&self->connect, true);
-  Connector_start(self->connector);
+  MutexLock_lock(&self->mutex);
+  bool connected = self->connection != NULL;
+  MutexLock_unlock(&self->mutex);
+  if (!connected) // connecting again after a disconnect is fine; two connections are not
+    Connector_start(self->connector);
 }
 
 void TcpClient_disconnect(TcpClient *self) {

@@ -47,7 +47,8 @@ TcpClient *TcpClient_new(struct EventLoop *loop, const InetAddress *serverAddr, 
 /// connection is closed (its connection callback sees it go down). Loop thread.
 void TcpClient_free(TcpClient *self);
 
-/// Starts connecting (through the Connector's retries). Any thread.
+/// Starts connecting (through the Connector's retries); does nothing while a connection is
+/// up. After disconnect or stop, connects again. Any thread.
 void TcpClient_connect(TcpClient *self);
 /// Half-closes the connection, if any; no reconnect follows. Any thread.
 void TcpClient_disconnect(TcpClient *self);

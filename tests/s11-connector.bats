@@ -388,6 +388,19 @@ case free-in-down: 200 rounds, freed in the down callback 200, up 200, down 200"
   run ! grep -E ' (ERROR|FATAL) |Sanitizer' "$LOG"
 }
 
+@test "s11 TcpClient connects again after disconnect: a second connect makes a second connection" {
+  start_server "$BATS_TEST_TMPDIR/server.log" "$S/test9"
+  REACTOR_PORT=$PORT REACTOR_LOG_LEVEL=WARN run -0 timeout 20 "$BIN/s11_client_reconnect"
+  [ "$output" = "up 1
+down
+up 2
+down" ]
+  # The server saw two connections, each going down.
+  stop_bg "$SERVER_PID"
+  [ "$(count_lines "$BATS_TEST_TMPDIR/server.log" '^onConnection\(\): tid=[0-9]+ new connection ')" -eq 2 ]
+  [ "$(count_lines "$BATS_TEST_TMPDIR/server.log" '^onConnection\(\): tid=[0-9]+ connection .* is down$')" -eq 2 ]
+}
+
 @test "s11 Connector: an error it does not retry (EAFNOSUPPORT) is logged and reported once; it stops" {
   # The target is 127.0.0.1 with a listener, but the address's family field says IPv6: the
   # kernel's connect(2) answers EAFNOSUPPORT, in the give-up part of the errno table. (The
