@@ -7,6 +7,8 @@
 #   make test TESTS=tests/s04.bats   only some bats files
 #   make demo               the main demo (see README.md)
 #   make diff A=s00 B=s01   what stage B adds to stage A, sources only
+#   make bench              the speed benchmark (3-4 minutes): ping-pong against a raw-epoll
+#                           reference, 10,000 idle connections, timers; see tests/bench/bench
 #   make clean
 
 STAGES := s00 s01 s02 s03 s04 s11
@@ -16,7 +18,7 @@ ifneq ($(filter-out address thread,$(SAN)),)
   $(error SAN=$(SAN) is not supported: use SAN=address (ASan+UBSan) or SAN=thread (TSan))
 endif
 
-.PHONY: all test demo diff clean $(STAGES)
+.PHONY: all test demo diff clean bench $(STAGES)
 
 all: $(STAGES)
 
@@ -28,6 +30,9 @@ test: all
 
 demo: all
 	tests/demo
+
+bench:
+	tests/bench/bench
 
 diff:
 	@if [ -z "$(A)" ] || [ -z "$(B)" ]; then \
