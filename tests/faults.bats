@@ -19,13 +19,16 @@ config() {
 }
 
 setup_file() {
-  make -s -j2 -C "$TOP" -f tests/reliability.mk STAGE=s11 SAN="${REACTOR_SAN:-}" \
-    PROGRAMS="test9 pingpong_server" CHECKS="quit_cases soak_driver" >&2
+  # No MAKEFLAGS from an outer `make -j test`: its jobserver fds are not ours in here (bats
+  # uses fds 3 and 4 itself).
+  env -u MAKEFLAGS -u MFLAGS make -s -j2 -C "$TOP" -f tests/reliability.mk STAGE=s11 \
+    SAN="${REACTOR_SAN:-}" FAULTS= PROGRAMS="test9 pingpong_server" \
+    CHECKS="quit_cases soak_driver" >&2
   if [ -z "${REACTOR_SAN:-}" ]; then
     local fault
     for fault in LEAK_FD LEAK_MEMORY; do
-      make -s -j2 -C "$TOP" -f tests/reliability.mk STAGE=s11 FAULTS=$fault \
-        PROGRAMS="test9 pingpong_server" >&2
+      env -u MAKEFLAGS -u MFLAGS make -s -j2 -C "$TOP" -f tests/reliability.mk STAGE=s11 \
+        SAN= FAULTS=$fault PROGRAMS="test9 pingpong_server" CHECKS= >&2
     done
   fi
 }
