@@ -6,8 +6,10 @@
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
+# A formatted UTC time, "20201201 23:23:51.688777" (muduo's toFormattedString).
+TIME_RE='[0-9]{8} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}'
 # The log line prefix: "20201201 23:23:51.688777Z  2295 " (UTC time, tid right-aligned to 5).
-LOG_TIME_RE='[0-9]{8} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z +[0-9]+ '
+LOG_TIME_RE="${TIME_RE}Z +[0-9]+ "
 
 # start_bg LOG CMD...: starts CMD in the background; sets BG_PID.
 start_bg() {
@@ -80,4 +82,112 @@ fd_count() {
 field_of() {
   [[ $1 =~ $2 ]] || return 1
   echo "${BASH_REMATCH[1]}"
+}
+
+# lowest_free_fd PID: the fd number the process's next open, socket or accept would get.
+lowest_free_fd() {
+  local n=0
+  while [ -e "/proc/$1/fd/$n" ]; do
+    n=$((n + 1))
+  done
+  echo "$n"
+}
+
+# wait_fds PID N [SECONDS]: waits (10 s by default) until PID has exactly N fds open
+# (connections close in the loop, shortly after the peer sees its EOF).
+wait_fds() {
+  local secs=${3:-10} i
+  for ((i = 0; i < secs * 10; i++)); do
+    [ "$(fd_count "$1")" -eq "$2" ] && return 0
+    sleep 0.1
+  done
+  echo "pid $1 has $(fd_count "$1") fds open, expected $2" >&2
+  return 1
+}
+
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (/proc/PID/stat).
+cpu_ticks() {
+  local stat
+  stat=$(</proc/"$1"/stat)
+  stat=${stat##*) } # fields after "pid (comm) ", which may hold spaces
+  local -a f=($stat)
+  echo $((f[11] + f[12])) # utime and stime are fields 14 and 15 of the whole line
+}
+
+# count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
+count_lines() {
+  grep -cE -- "$2" "$1" || true
+}
+
+# wait_for_count FILE REGEX N [SECONDS]: waits (5 s by default) until exactly N lines of FILE
+# match the extended REGEX.
+wait_for_count() {
+  local secs=${4:-5} i
+  for ((i = 0; i < secs * 10; i++)); do
+    [ "$(count_lines "$1" "$2")" -eq "$3" ] && return 0
+    sleep 0.1
+  done
+  echo "expected $3 lines matching /$2/ in $1, found $(count_lines "$1" "$2")" >&2
+  return 1
+}
+
+# formatted_us TIME: a "YYYYMMDD HH:MM:SS.uuuuuu" (UTC) time in microseconds since the epoch.
+formatted_us() {
+  local re='^([0-9]{4})([0-9]{2})([0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})\.([0-9]{6})$' s
+  [[ $1 =~ $re ]] || {
+    echo "not a formatted time: '$1'" >&2
+    return 1
+  }
+  s=$(date -u -d "${BASH_REMATCH[1]}-${BASH_REMATCH[2]}-${BASH_REMATCH[3]} ${BASH_REMATCH[4]}" +%s)
+  echo $((s * 1000000 + 10#${BASH_REMATCH[5]}))
+}
+
+# log_us LINE: the time of a log line ("20201201 23:23:51.688777Z ...") in microseconds.
+log_us() {
+  formatted_us "${1:0:24}"
+}
+
+# --- servers on port 0 ------------------------------------------------------------------------
+# A file that starts servers sets SERVER_PIDS=() in setup and calls stop_servers in teardown.
+
+# start_server LOG PROGRAM [ARGS...]: starts PROGRAM with REACTOR_PORT=0 (and the VAR=VALUE
+# words in the array SERVER_ENV, if set, in its environment too), waits for its "listening on"
+# line; sets SERVER_PID and PORT, and adds the pid to SERVER_PIDS.
+start_server() {
+  local log=$1
+  shift
+  start_bg "$log" env REACTOR_PORT=0 ${SERVER_ENV[@]+"${SERVER_ENV[@]}"} "$@"
+  SERVER_PID=$BG_PID
+  SERVER_PIDS+=("$SERVER_PID")
+  PORT=$(listening_port "$log")
+  [ -n "$PORT" ]
+}
+
+# stop_servers: stops (stop_bg) every pid in SERVER_PIDS.
+stop_servers() {
+  local pid
+  for pid in ${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}; do
+    stop_bg "$pid"
+  done
+}
+
+# wait_listening PID PORT: waits until PID itself owns a LISTEN socket on PORT (found through
+# /proc/net/tcp and the socket inodes in /proc/PID/fd). Returns 1 at once if PID has exited,
+# 2 after a 5 s deadline.
+wait_listening() {
+  local pid=$1 hex i fd inode
+  hex=$(printf '%04X' "$2")
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    for fd in /proc/"$pid"/fd/*; do
+      inode=$(readlink "$fd" 2>/dev/null) || continue
+      [[ $inode =~ ^socket:\[([0-9]+)\]$ ]] || continue
+      awk -v port=":$hex" -v ino="${BASH_REMATCH[1]}" \
+        'substr($2, length($2) - 4) == port && $4 == "0A" && $10 == ino { found = 1 }
+         END { exit !found }' /proc/net/tcp && return 0
+    done
+    sleep 0.1
+  done
+  echo "timed out waiting for pid $pid to listen on port $2" >&2
+  return 2
 }

@@ -14,10 +14,7 @@ setup() {
 }
 
 teardown() {
-  local pid
-  for pid in "${SERVER_PIDS[@]}"; do
-    stop_bg "$pid"
-  done
+  stop_servers
 }
 
 # start_test7 LOG [VAR=VALUE...]: starts test7 with REACTOR_PORT=0 (plus the given environment)
@@ -25,50 +22,8 @@ teardown() {
 start_test7() {
   local log=$1
   shift
-  start_bg "$log" env REACTOR_PORT=0 "$@" "$S/test7"
-  SERVER_PID=$BG_PID
-  SERVER_PIDS+=("$SERVER_PID")
-  PORT=$(listening_port "$log")
-  [ -n "$PORT" ]
-}
-
-# wait_listening PID PORT: waits until PID itself owns a LISTEN socket on PORT (found through
-# /proc/net/tcp and the socket inodes in /proc/PID/fd). Returns 1 at once if PID has exited,
-# 2 after a 5 s deadline.
-wait_listening() {
-  local pid=$1 hex i fd inode
-  hex=$(printf '%04X' "$2")
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    for fd in /proc/"$pid"/fd/*; do
-      inode=$(readlink "$fd" 2>/dev/null) || continue
-      [[ $inode =~ ^socket:\[([0-9]+)\]$ ]] || continue
-      awk -v port=":$hex" -v ino="${BASH_REMATCH[1]}" \
-        'substr($2, length($2) - 4) == port && $4 == "0A" && $10 == ino { found = 1 }
-         END { exit !found }' /proc/net/tcp && return 0
-    done
-    sleep 0.1
-  done
-  echo "timed out waiting for pid $pid to listen on port $2" >&2
-  return 2
-}
-
-# lowest_free_fd PID: the fd number the process's next open, socket or accept would get.
-lowest_free_fd() {
-  local n=0
-  while [ -e "/proc/$1/fd/$n" ]; do
-    n=$((n + 1))
-  done
-  echo "$n"
-}
-
-# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (/proc/PID/stat).
-cpu_ticks() {
-  local stat
-  stat=$(</proc/"$1"/stat)
-  stat=${stat##*) } # fields after "pid (comm) ", which may hold spaces
-  local -a f=($stat)
-  echo $((f[11] + f[12])) # utime and stime are fields 14 and 15 of the whole line
+  local -a SERVER_ENV=("$@")
+  start_server "$log" "$S/test7"
 }
 
 # greetings N FILE: writes N copies of the greeting to FILE, the bytes N clients should get.
@@ -78,22 +33,6 @@ greetings() {
   for ((i = 0; i < $1; i++)); do
     printf '%s' "$GREETING" >>"$2"
   done
-}
-
-# count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
-count_lines() {
-  grep -cE -- "$2" "$1" || true
-}
-
-# wait_for_count FILE REGEX N: waits (5 s) until exactly N lines of FILE match REGEX.
-wait_for_count() {
-  local i
-  for ((i = 0; i < 50; i++)); do
-    [ "$(count_lines "$1" "$2")" -eq "$3" ] && return 0
-    sleep 0.1
-  done
-  echo "expected $3 lines matching /$2/ in $1, found $(count_lines "$1" "$2")" >&2
-  return 1
 }
 
 NEWCONN_RE='^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9]+$'
