@@ -6,37 +6,14 @@
 # last in this file, wait for it while everything else has run in the meantime.
 bats_require_minimum_version 1.5.0
 load helpers
+load timeline
+load carried
 
 # --- helpers -------------------------------------------------------------------------------------
 
-# stamp_lines: copies stdin to stdout, each line prefixed with its arrival time in ms.
-stamp_lines() {
-  local line t
-  while IFS= read -r line || [ -n "$line" ]; do
-    t=$EPOCHREALTIME
-    printf '%d %s\n' $((${t%.*} * 1000 + 10#${t#*.} / 1000)) "$line"
-  done
-}
-
-# log_us LINE: the time of a log line ("20201201 23:23:51.688777Z ...") in microseconds.
-log_us() {
-  local d=${1:0:8} t=${1:9:15} s
-  s=$(date -u -d "${d:0:4}-${d:4:2}-${d:6:2} ${t%.*}" +%s) || return 1
-  echo $((s * 1000000 + 10#${t#*.}))
-}
-
-# Timing tolerances for a timer or a retry: never more than 10 ms early, at most 400 ms late
-# (a loaded 2-core machine, sanitizer builds).
-EARLY_US=10000
+# Timing tolerances for a timer or a retry (near, timeline.bash): never more than 10 ms early
+# (EARLY_US), at most 400 ms late here (a loaded 2-core machine, sanitizer builds).
 LATE_US=400000
-
-# near OFFSET_US DUE_US WHAT: fails with a message unless OFFSET is within the tolerances of DUE.
-near() {
-  if (($1 < $2 - EARLY_US || $1 > $2 + LATE_US)); then
-    echo "$3: after $(($1 / 1000)) ms, due after $(($2 / 1000)) ms" >&2
-    return 1
-  fi
-}
 
 # pick_port: a random port below the ephemeral range (so no client is ever given it as its own
 # source port) that no TCP socket uses right now.
@@ -53,58 +30,12 @@ pick_port() {
   return 1
 }
 
-# wait_listening PID PORT: waits until PID itself owns a LISTEN socket on PORT (through
-# /proc/net/tcp and the socket inodes in /proc/PID/fd). 1 at once if PID has exited, 2 after 5 s.
-wait_listening() {
-  local pid=$1 hex i fd inode
-  hex=$(printf '%04X' "$2")
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    for fd in /proc/"$pid"/fd/*; do
-      inode=$(readlink "$fd" 2>/dev/null) || continue
-      [[ $inode =~ ^socket:\[([0-9]+)\]$ ]] || continue
-      awk -v port=":$hex" -v ino="${BASH_REMATCH[1]}" \
-        'substr($2, length($2) - 4) == port && $4 == "0A" && $10 == ino { found = 1 }
-         END { exit !found }' /proc/net/tcp && return 0
-    done
-    sleep 0.1
-  done
-  echo "timed out waiting for pid $pid to listen on port $2" >&2
-  return 2
-}
-
-# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (/proc/PID/stat).
-cpu_ticks() {
-  local stat
-  stat=$(</proc/"$1"/stat)
-  stat=${stat##*) } # fields after "pid (comm) ", which may hold spaces
-  local -a f=($stat)
-  echo $((f[11] + f[12])) # utime and stime are fields 14 and 15 of the whole line
-}
-
-# count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
-count_lines() {
-  grep -cE -- "$2" "$1" || true
-}
-
-# start_server LOG PROGRAM [VAR=VALUE...]: starts PROGRAM with REACTOR_PORT=0 and waits for its
-# "listening on" line; sets SERVER_PID and PORT.
-start_server() {
-  local log=$1 prog=$2
-  shift 2
-  start_bg "$log" env REACTOR_PORT=0 "$@" "$prog"
-  SERVER_PID=$BG_PID
-  PIDS+=("$SERVER_PID")
-  PORT=$(listening_port "$log")
-  [ -n "$PORT" ]
-}
-
 # start_on_port LOG PORT PROGRAM: starts a server on a fixed port and waits until it listens;
 # sets SERVER_PID. Fails if it cannot listen there.
 start_on_port() {
   start_bg "$1" env REACTOR_PORT="$2" "$3"
   SERVER_PID=$BG_PID
-  PIDS+=("$SERVER_PID")
+  SERVER_PIDS+=("$SERVER_PID")
   wait_listening "$SERVER_PID" "$2" || {
     echo "server on port $2 did not start:" >&2
     cat "$1" >&2
@@ -165,14 +96,11 @@ setup() {
   S=$TOP/s11
   BIN=$TOP/tests/bin/s11
   LOG=$BATS_TEST_TMPDIR/out.log
-  PIDS=()
+  SERVER_PIDS=() # servers and clients: teardown stops them all
 }
 
 teardown() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    stop_bg "$pid"
-  done
+  stop_servers
 }
 
 # --- test12: the Connector on its own -------------------------------------------------------------
@@ -221,7 +149,7 @@ teardown() {
     port=$(pick_port)
     start_bg "$LOG" env REACTOR_PORT="$port" "$S/test12"
     local client=$BG_PID
-    PIDS+=("$client")
+    SERVER_PIDS+=("$client")
     # The 2000 ms retry is announced at about 1.5 s: start the server in that gap.
     wait_for_line "$LOG" "Retry connecting to 127\.0\.0\.1:$port in 2000 milliseconds\." 6
     if start_on_port "$BATS_TEST_TMPDIR/server.log" "$port" "$TOP/s04/test7"; then
@@ -455,7 +383,7 @@ down" ]
   local port=$PORT name="test13:127.0.0.1:$PORT"
   start_bg "$LOG" env REACTOR_PORT="$port" "$S/test13"
   local client=$BG_PID
-  PIDS+=("$client")
+  SERVER_PIDS+=("$client")
   wait_for_line "$LOG" "^onMessage\(\): \[Hello\$"
   local tid="tid=$client"
   # Live past kMinStableConnectionMs, so the reconnect after the kill is immediate.
@@ -466,26 +394,18 @@ down" ]
   wait_for_line "$LOG" "Retry connecting to 127\.0\.0\.1:$port in 1000 milliseconds\." 5
   start_on_port "$BATS_TEST_TMPDIR/server2.log" "$port" "$S/test9"
   wait_for_line "$LOG" "^onConnection\(\): $tid new connection \[$name#2\] from 127\.0\.0\.1:$port\$" 5
-  wait_for_count() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-      [ "$(count_lines "$1" "$2")" -eq "$3" ] && return 0
-      sleep 0.1
-    done
-    return 1
-  }
-  wait_for_count "$LOG" '^onMessage\(\): \[Hello$' 2
+  wait_for_count "$LOG" '^onMessage\(\): \[Hello$' 2 5
   stop_bg "$client"
   [ "$BG_STATUS" -eq 0 ]
   # The program's lines, in order (log lines aside).
-  local when='[0-9]{8} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}' re name_re=${name//./\\.}
+  local re name_re=${name//./\\.}
   run -0 grep -vE "^$LOG_TIME_RE" "$LOG"
   [ "${#lines[@]}" -eq 10 ]
   local n
   for n in 1 2; do
     local i=$(((n - 1) * 5))
     [ "${lines[i]}" = "onConnection(): $tid new connection [$name#$n] from 127.0.0.1:$port" ]
-    re="^onMessage\(\): $tid received 6 bytes from connection \[$name_re#$n\] at $when\$"
+    re="^onMessage\(\): $tid received 6 bytes from connection \[$name_re#$n\] at $TIME_RE\$"
     [[ ${lines[i + 1]} =~ $re ]]
     [ "${lines[i + 2]}" = "onMessage(): [Hello" ]
     [ "${lines[i + 3]}" = "]" ]
@@ -513,7 +433,7 @@ down" ]
   start_server "$BATS_TEST_TMPDIR/server.log" "$TOP/s04/test7"
   start_bg "$LOG" env REACTOR_PORT="$PORT" "$S/test13"
   local client=$BG_PID t0 t1
-  PIDS+=("$client")
+  SERVER_PIDS+=("$client")
   wait_for_line "$LOG" 'Retry connecting' 5
   t0=$(cpu_ticks "$client")
   # Connections at 0, 0.5, 1.5 and 3.5 s; the next would be at 7.5 s.
@@ -533,9 +453,9 @@ down" ]
 
 # --- test4: the step-11 timeline (started by setup_file) ---------------------------------------------
 
-# load_test4: waits for the background test4 (50 s from its start at most), then sets PID,
-# STATUS, NOW_US (its `now` line), and per msg line NAMES and TIMES (us, printed times).
-load_test4() {
+# wait_test4: waits for the background test4 (50 s from its start at most), then loads it
+# (load_test4: PID, STATUS, OUT, NOW_US, NAMES) with TIMES made offsets from now (us).
+wait_test4() {
   local d=$BATS_FILE_TMPDIR i
   for ((i = 0; i < 500; i++)); do
     [ -e "$d/test4.status" ] && break
@@ -545,21 +465,9 @@ load_test4() {
     echo "test4 has not finished" >&2
     return 1
   }
-  PID=$(<"$d/test4.pid")
-  STATUS=$(<"$d/test4.status")
-  mapfile -t OUT < <(cut -d' ' -f2- "$d/test4.log")
-  local now_re='^now ([0-9]+)\.([0-9]{6})$' msg_re='^msg ([0-9]+)\.([0-9]{6}) (.+)$'
-  [[ ${OUT[1]} =~ $now_re ]]
-  NOW_US=$((BASH_REMATCH[1] * 1000000 + 10#${BASH_REMATCH[2]}))
-  NAMES=()
-  TIMES=()
-  for ((i = 2; i < ${#OUT[@]}; i++)); do
-    [[ ${OUT[i]} =~ $msg_re ]] || {
-      echo "not a msg line: ${OUT[i]}" >&2
-      return 1
-    }
-    TIMES+=($((BASH_REMATCH[1] * 1000000 + 10#${BASH_REMATCH[2]} - NOW_US)))
-    NAMES+=("${BASH_REMATCH[3]}")
+  load_test4
+  for i in "${!TIMES[@]}"; do
+    TIMES[i]=$((TIMES[i] - NOW_US))
   done
 }
 
@@ -573,24 +481,13 @@ times_of() {
 }
 
 @test "s11 test4: pid, now, msg main; 20 counted lines, then main loop exits; exit 0" {
-  load_test4
+  wait_test4
   [ "$STATUS" -eq 0 ]
   [ "${OUT[0]}" = "pid = $PID, tid = $PID" ]
-  [ "${#NAMES[@]}" -eq 21 ]
   [ "${NAMES[0]}" = main ]
   near "${TIMES[0]}" 0 "msg main"
-  [ "${NAMES[20]}" = "main loop exits" ]
-  near $((TIMES[20] - TIMES[19])) 0 "main loop exits after the 20th line"
+  check_test4_lines '^(main|once1|once1\.5|once2\.5|once3\.5|every2|every3|cancelSelf\(\))$'
   local i
-  for ((i = 0; i < 20; i++)); do
-    [[ ${NAMES[i]} =~ ^(main|once1|once1\.5|once2\.5|once3\.5|every2|every3|cancelSelf\(\))$ ]]
-  done
-  for ((i = 1; i < 21; i++)); do
-    ((TIMES[i] >= TIMES[i - 1])) || {
-      echo "line $i is earlier than line $((i - 1))" >&2
-      return 1
-    }
-  done
   for i in once1:1000000 once1.5:1500000 once2.5:2500000 once3.5:3500000; do
     local t=$(times_of "${i%%:*}")
     [ "$(wc -w <<<"$t")" -eq 1 ]
@@ -599,7 +496,7 @@ times_of() {
 }
 
 @test "s11 test4: cancelSelf() runs once, at 5 s, and cancels itself" {
-  load_test4
+  wait_test4
   local t
   t=$(times_of "cancelSelf()")
   [ "$(wc -w <<<"$t")" -eq 1 ]
@@ -607,7 +504,7 @@ times_of() {
 }
 
 @test "s11 test4: every2 fires at 2, 4, 6, 8 (and maybe 10) s, never after its cancel at 10 s" {
-  load_test4
+  wait_test4
   local -a t=($(times_of every2))
   [ "${#t[@]}" -eq 4 ] || [ "${#t[@]}" -eq 5 ]
   near "${t[0]}" 2000000 "every2 #1"
@@ -623,7 +520,7 @@ times_of() {
 }
 
 @test "s11 test4: every3 runs on; the 20th line comes at about 27 s (every2 ran at 10 s) or 30 s" {
-  load_test4
+  wait_test4
   local -a e2=($(times_of every2)) e3=($(times_of every3))
   # main, 4 one-shots, cancelSelf, every2 and every3 make the 20 counted lines.
   [ $((1 + 4 + 1 + ${#e2[@]} + ${#e3[@]})) -eq 20 ]

@@ -6,82 +6,15 @@
 # (Connector, TcpClient, test4, test12, test13) is in s11-connector.bats.
 bats_require_minimum_version 1.5.0
 load helpers
+load timeline
+load carried
 
 # --- the carried timelines, run side by side once -----------------------------------------------
 # test1 runs until killed, test3 takes 5 s, test5 5 s, test6 4 s: setup_file starts them all at
 # once and the tests read what each printed, with each line's arrival time in ms.
 
-# stamp_lines: copies stdin to stdout, each line prefixed with its arrival time in ms.
-stamp_lines() {
-  local line t
-  while IFS= read -r line || [ -n "$line" ]; do
-    t=$EPOCHREALTIME
-    printf '%d %s\n' $((${t%.*} * 1000 + 10#${t#*.} / 1000)) "$line"
-  done
-}
-
-# launch NAME CMD...: starts CMD in the background (stdin /dev/null, fds 3 and 4 closed); its
-# output goes through a FIFO to stamp_lines, into $BATS_FILE_TMPDIR/NAME.log.
-launch() {
-  local name=$1 d=$BATS_FILE_TMPDIR
-  shift
-  mkfifo "$d/$name.fifo"
-  stamp_lines <"$d/$name.fifo" >"$d/$name.log" 3>&- 4>&- &
-  STAMPERS+=("$!")
-  now_ms >"$d/$name.start"
-  "$@" </dev/null >"$d/$name.fifo" 2>&1 3>&- 4>&- &
-  echo "$!" >"$d/$name.pid"
-  RUNNING[$name]=$!
-}
-
-# reap_all SECONDS: waits for every launched program and records NAME.status. A program named
-# in KILL_AT (ms after its start) is checked then (NAME.alive: yes or no) and stopped with TERM.
-# Anything still running after SECONDS is killed.
-reap_all() {
-  local d=$BATS_FILE_TMPDIR deadline name pid now status
-  deadline=$(($(now_ms) + $1 * 1000))
-  while [ ${#RUNNING[@]} -gt 0 ]; do
-    now=$(now_ms)
-    for name in "${!RUNNING[@]}"; do
-      pid=${RUNNING[$name]}
-      if [ -n "${KILL_AT[$name]:-}" ] && ((now >= $(<"$d/$name.start") + KILL_AT[$name])); then
-        if kill -0 "$pid" 2>/dev/null; then echo yes; else echo no; fi >"$d/$name.alive"
-        kill -TERM "$pid" 2>/dev/null || true
-        unset "KILL_AT[$name]"
-      fi
-      if ! kill -0 "$pid" 2>/dev/null; then
-        status=0
-        wait "$pid" || status=$?
-        echo "$status" >"$d/$name.status"
-        unset "RUNNING[$name]"
-      elif ((now > deadline)); then
-        kill -KILL "$pid" 2>/dev/null || true
-      fi
-    done
-    sleep 0.05
-  done
-  for pid in "${STAMPERS[@]}"; do
-    wait "$pid" || true
-  done
-}
-
-# load_run NAME: sets PID, STATUS, START (ms), OUT (the output lines) and AT (arrival ms).
-load_run() {
-  local d=$BATS_FILE_TMPDIR line
-  PID=$(<"$d/$1.pid")
-  STATUS=$(<"$d/$1.status")
-  START=$(<"$d/$1.start")
-  OUT=()
-  AT=()
-  while IFS= read -r line; do
-    AT+=("${line%% *}")
-    OUT+=("${line#* }")
-  done <"$d/$1.log"
-}
-
 setup_file() {
-  declare -gA RUNNING=() KILL_AT=()
-  declare -ga STAMPERS=()
+  timeline_init
   local S=$TOP/s11
   launch test1 "$S/test1"
   KILL_AT[test1]=6000
@@ -102,24 +35,7 @@ setup() {
 }
 
 teardown() {
-  local pid
-  for pid in "${SERVER_PIDS[@]}"; do
-    stop_bg "$pid"
-  done
-}
-
-# start_server LOG PROGRAM [ARGS...]: starts an s11 program with REACTOR_PORT=0 (VAR=VALUE
-# words in SERVER_ENV go to its environment too) and waits for "listening on"; sets SERVER_PID
-# and PORT.
-SERVER_ENV=()
-start_server() {
-  local log=$1
-  shift
-  start_bg "$log" env REACTOR_PORT=0 "${SERVER_ENV[@]}" "$@"
-  SERVER_PID=$BG_PID
-  SERVER_PIDS+=("$SERVER_PID")
-  PORT=$(listening_port "$log")
-  [ -n "$PORT" ]
+  stop_servers
 }
 
 # forget PID: takes PID off the list teardown stops (it has been stopped and reaped: its
@@ -161,48 +77,9 @@ status_kb() {
   awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
-# wait_fds PID N: waits (10 s) until PID has exactly N fds open (connections close in the loop,
-# shortly after the peer sees its EOF).
-wait_fds() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [ "$(fd_count "$1")" -eq "$2" ] && return 0
-    sleep 0.1
-  done
-  echo "pid $1 has $(fd_count "$1") fds open, expected $2" >&2
-  return 1
-}
-
-# count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
-count_lines() {
-  grep -cE -- "$2" "$1" || true
-}
-
-# wait_for_count FILE REGEX N: waits (10 s) until exactly N lines of FILE match REGEX.
-wait_for_count() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [ "$(count_lines "$1" "$2")" -eq "$3" ] && return 0
-    sleep 0.1
-  done
-  echo "expected $3 lines matching /$2/ in $1, found $(count_lines "$1" "$2")" >&2
-  return 1
-}
-
 # local_port FILE: the port s11_client or client_read reported ("local port P") in FILE.
 local_port() {
   sed -nE 's/^local port ([0-9]+)$/\1/p' "$1" | head -n 1
-}
-
-# formatted_us TIME: a "YYYYMMDD HH:MM:SS.uuuuuu" (UTC) time in microseconds since the epoch.
-formatted_us() {
-  local re='^([0-9]{4})([0-9]{2})([0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})\.([0-9]{6})$' s
-  [[ $1 =~ $re ]] || {
-    echo "not a formatted time: '$1'" >&2
-    return 1
-  }
-  s=$(date -u -d "${BASH_REMATCH[1]}-${BASH_REMATCH[2]}-${BASH_REMATCH[3]} ${BASH_REMATCH[4]}" +%s)
-  echo $((s * 1000000 + 10#${BASH_REMATCH[5]}))
 }
 
 # repeated CHAR N FILE: N bytes of CHAR into FILE.
@@ -223,8 +100,6 @@ chargen() {
   yes "${round%$'\n'}" | head -c "$1" >"$2"
 }
 
-TIME_RE='[0-9]{8} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}'
-
 # conn_lines LOG NAME: the program's own lines (not the library's log lines) about connection
 # NAME - each "received" line followed by its payload line - with the tid and the receive time
 # replaced by T and TIME.
@@ -244,28 +119,15 @@ tids() {
 # --- the carried programs ---------------------------------------------------------------------
 
 @test "s11 test1: both loops run until killed" {
-  load_run test1
-  [ "$(<"$BATS_FILE_TMPDIR/test1.alive")" = yes ] # still running 6 s in (s00's ended at 5 s)
-  [ "$STATUS" -eq 143 ]
-  [ "${#OUT[@]}" -eq 2 ]
-  [ "${OUT[0]}" = "main(): pid = $PID, tid = $PID" ]
-  local re='^threadFunc\(\): pid = ([0-9]+), tid = ([0-9]+)$'
-  [[ ${OUT[1]} =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -eq "$PID" ]
-  [ "${BASH_REMATCH[2]}" -ne "$PID" ]
+  check_test1_killed # KILL_AT: 6 s (s00's loops ended at 5 s)
 }
 
 @test "s11 test2: loop() from a foreign thread aborts with the FATAL line" {
-  run -134 timeout 10 "$S/test2"
-  [ "${#lines[@]}" -eq 1 ]
-  local re="^${LOG_TIME_RE}FATAL EventLoop 0x[0-9a-f]+ was created in thread ([0-9]+), current thread is ([0-9]+) - EventLoop\.c:[0-9]+\$"
-  [[ ${lines[0]} =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -ne "${BASH_REMATCH[2]}" ]
+  check_test2_aborts s11
 }
 
 @test "s11: a second EventLoop in one thread aborts naming the first loop" {
-  run -134 timeout 10 "$B/twoloops"
-  [[ ${lines[1]} == *" FATAL Another EventLoop ${lines[0]#first loop } exists in this thread "* ]]
+  check_twoloops_aborts s11
 }
 
 @test "s11 test3: 'started' then 'Timeout!' with the poll's receive time, about 5 s later" {
@@ -287,38 +149,12 @@ tids() {
 }
 
 @test "s11 test5: runInLoop runs at once, queueInLoop after the current work; flags in order" {
-  load_run test5
-  [ "$STATUS" -eq 0 ]
-  [ "${#OUT[@]}" -eq 6 ]
-  [ "${OUT[0]}" = "main(): pid = $PID, flag = 0" ]
-  [ "${OUT[1]}" = "run1(): pid = $PID, flag = 1" ]
-  [ "${OUT[2]}" = "run2(): pid = $PID, flag = 1" ]
-  [ "${OUT[3]}" = "run3(): pid = $PID, flag = 2" ]
-  [ "${OUT[4]}" = "run4(): pid = $PID, flag = 3" ]
-  [ "${OUT[5]}" = "main(): pid = $PID, flag = 3" ]
-  local run1=$((AT[1] - AT[0])) run3=$((AT[3] - AT[1])) run4=$((AT[4] - AT[3]))
-  echo "run1 +$run1 ms, run3 +$run3 ms, run4 +$run4 ms" >&2
-  ((AT[1] - START >= 1990 && run1 < 2500))
-  ((run3 >= 0 && run3 < 200))
-  ((AT[4] - START >= 4990 && run4 >= 2900 && run4 < 3500))
+  check_test5_order
+  check_test5_times
 }
 
 @test "s11 test6: runInThread runs twice in the loop thread, the second 2 s after a 1 s sleep" {
-  load_run test6
-  [ "$STATUS" -eq 0 ]
-  [ "${#OUT[@]}" -eq 4 ]
-  [ "${OUT[0]}" = "main(): pid = $PID, tid = $PID" ]
-  local re='^runInThread\(\): pid = ([0-9]+), tid = ([0-9]+)$'
-  [[ ${OUT[1]} =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -eq "$PID" ]
-  local tid=${BASH_REMATCH[2]}
-  [ "$tid" -ne "$PID" ]
-  [ "${OUT[2]}" = "runInThread(): pid = $PID, tid = $tid" ]
-  [ "${OUT[3]}" = "exit main()." ]
-  local first=$((AT[1] - AT[0])) second=$((AT[2] - AT[1]))
-  ((first < 300))
-  ((AT[2] - START >= 2990 && second >= 2900 && second < 3500))
-  ((AT[3] - START >= 3990))
+  check_test6
 }
 
 @test "s11 test7: a client gets exactly 'How are you?\\n' then EOF; the line names its port" {
@@ -648,7 +484,7 @@ relay() {
   wait_fds "$SERVER_PID" "$base"
   up=$(count_lines "$LOG" "^onConnection\(\): tid=[0-9]+ new connection \[$name#[0-9]+\] from 127\.0\.0\.1:[0-9]+\$")
   [ "$up" -ge 1 ] && [ "$up" -le 301 ]
-  wait_for_count "$LOG" "^onConnection\(\): tid=[0-9]+ connection \[$name#[0-9]+\] is down\$" "$up"
+  wait_for_count "$LOG" "^onConnection\(\): tid=[0-9]+ connection \[$name#[0-9]+\] is down\$" "$up" 10
   kill -0 "$SERVER_PID"
   run ! grep -E ' FATAL ' "$LOG"
   stop_server_clean "$SERVER_PID" "$LOG"
