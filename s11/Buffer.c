@@ -103,9 +103,7 @@ void Buffer_ensureWritableBytes(Buffer *self, size_t len) {
 
 // Before the first allocation there is no tail to point into (data + writerIndex would be
 // arithmetic on NULL): NULL, like peek, and only ever with zero writable bytes.
-char *Buffer_beginWrite(Buffer *self) {
-  return self->data ? self->data + self->writerIndex : NULL;
-}
+char *Buffer_beginWrite(Buffer *self) { return self->data ? self->data + self->writerIndex : NULL; }
 
 void Buffer_hasWritten(Buffer *self, size_t len) {
   assert(len <= Buffer_writableBytes(self));

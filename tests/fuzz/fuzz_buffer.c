@@ -23,12 +23,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                             \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
-      fprintf(stderr, "fuzz_buffer: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);    \
-      abort();                                                                                  \
-    }                                                                                           \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "fuzz_buffer: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);       \
+      abort();                                                                                     \
+    }                                                                                              \
   } while (0)
 
 // The model: the bytes that should be readable, in order.

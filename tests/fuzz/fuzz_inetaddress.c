@@ -17,13 +17,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                             \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
-      fprintf(stderr, "fuzz_inetaddress: check failed: %s (%s:%d)\n", #cond, __FILE__,         \
-              __LINE__);                                                                        \
-      abort();                                                                                  \
-    }                                                                                           \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "fuzz_inetaddress: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);  \
+      abort();                                                                                     \
+    }                                                                                              \
   } while (0)
 
 // toHostPort into a heap buffer of exactly len bytes, so ASan sees any write past it.
