@@ -8,6 +8,7 @@
 # Binaries and the growing working corpora live under tests/bin/fuzz/ (not in git); the seeds
 # in tests/fuzz/corpus/<name>/ are read, never written. A crash leaves its input in
 # tests/bin/fuzz/crash-<name>-*, and `tests/bin/fuzz/fuzz_<name> <that file>` replays it.
+# By hand, give a scratch directory first: libFuzzer writes new units into the first one.
 # Built with ASan and UBSan (no recovery), so memory errors and undefined behaviour count as
 # findings too, and the harnesses' own checks abort on any difference from the model.
 
