@@ -41,10 +41,7 @@ setup() {
 }
 
 teardown() {
-  local pid
-  for pid in "${SERVER_PIDS[@]}"; do
-    stop_bg "$pid" KILL
-  done
+  stop_servers
 }
 
 plain_only() {
@@ -52,55 +49,13 @@ plain_only() {
     skip "negative controls run in the plain suite (they build plain binaries of their own)"
 }
 
-# start_server LOG CMD...: starts a server with REACTOR_PORT=0 and waits for its port; sets
-# SERVER_PID and PORT.
-start_server() {
-  local log=$1
-  shift
-  start_bg "$log" env REACTOR_PORT=0 "$@"
-  SERVER_PID=$BG_PID
-  SERVER_PIDS+=("$SERVER_PID")
-  PORT=$(listening_port "$log")
-  [ -n "$PORT" ]
-}
-
-# stop_server: SIGTERM, and the contract of s11's servers: a clean exit, status 0 (under ASan
+# stop_server_cleanly: SIGTERM, and the contract of s11's servers: a clean exit, status 0 (under ASan
 # a leak at exit makes it non-zero), and no sanitizer or FATAL line in the log.
-stop_server() {
+stop_server_cleanly() {
   stop_bg "$SERVER_PID"
   SERVER_PIDS=()
   [ "$BG_STATUS" -eq 0 ] || { echo "server exited with status $BG_STATUS" >&2; cat "$LOG" >&2; false; }
   run ! grep -E ' FATAL |Sanitizer|runtime error|POLLNVAL' "$LOG"
-}
-
-# wait_fds PID N: waits (5 s) for PID's fd count to be N; fails naming the count it saw.
-wait_fds() {
-  local i n
-  for ((i = 0; i < 50; i++)); do
-    n=$(fd_count "$1")
-    [ "$n" -eq "$2" ] && return 0
-    sleep 0.1
-  done
-  echo "pid $1 holds $n fds, expected $2" >&2
-  return 1
-}
-
-# lowest_free_fd PID: the fd number the process's next open, socket or accept would get.
-lowest_free_fd() {
-  local n=0
-  while [ -e "/proc/$1/fd/$n" ]; do
-    n=$((n + 1))
-  done
-  echo "$n"
-}
-
-# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (/proc/PID/stat).
-cpu_ticks() {
-  local stat
-  stat=$(</proc/"$1"/stat)
-  stat=${stat##*) }
-  local -a f=($stat)
-  echo $((f[11] + f[12]))
 }
 
 # fd_probe PID PORT: the fault suite's fd probe - 20 connections, each an echo of 2000 bytes
@@ -111,7 +66,7 @@ fd_probe() {
   for ((i = 0; i < 20; i++)); do
     "$B/soak_driver" echo "$port" 2000 >/dev/null || return 2
   done
-  wait_fds "$pid" "$base"
+  wait_fds "$pid" "$base" 3
 }
 
 # --- quit() ---------------------------------------------------------------------------------
@@ -161,7 +116,7 @@ check_quit_cases() {
   [ "$output" = "echo: 65536 bytes back" ]
   kill -0 "$SERVER_PID"
   wait_fds "$SERVER_PID" "$base"
-  stop_server
+  stop_server_cleanly
 }
 
 @test "s11 test9 with 2 IO threads: a storm of 300 connections (half reset): every connection up is down again, fds back" {
@@ -179,7 +134,7 @@ check_quit_cases() {
   run -0 timeout 10 "$B/soak_driver" echo "$PORT" 5000
   [ "$output" = "echo: 5000 bytes back" ]
   wait_fds "$SERVER_PID" "$base"
-  stop_server
+  stop_server_cleanly
 }
 
 # --- EMFILE -----------------------------------------------------------------------------------
@@ -190,7 +145,7 @@ check_quit_cases() {
   local need base soft
   need=$(lowest_free_fd "$SERVER_PID")
   base=$(fd_count "$SERVER_PID")
-  stop_server
+  stop_server_cleanly
   # With exactly those fds allowed, every slot is taken: accept4 fails with EMFILE.
   soft=$(ulimit -Sn)
   start_server "$LOG" bash -c 'ulimit -Sn "$1" && exec "$2" 1' _ "$need" "$B/pingpong_server"
@@ -214,7 +169,7 @@ check_quit_cases() {
   run -0 timeout 10 "$B/soak_driver" echo "$PORT" 1000
   [ "$output" = "echo: 1000 bytes back" ]
   wait_fds "$SERVER_PID" "$base"
-  stop_server
+  stop_server_cleanly
 }
 
 # --- negative controls ---------------------------------------------------------------------
@@ -223,15 +178,16 @@ check_quit_cases() {
   plain_only
   start_server "$LOG" "$PLAIN/test9" 2
   fd_probe "$SERVER_PID" "$PORT"
-  stop_server
+  stop_server_cleanly
 
   local leaky=$TOP/tests/bin/reliability/plain-LEAK_FD/s11
   start_server "$LOG" "$leaky/test9" 2
   local base
   base=$(fd_count "$SERVER_PID")
   run -1 fd_probe "$SERVER_PID" "$PORT"
-  [ "$output" = "pid $SERVER_PID holds $((base + 20)) fds, expected $base" ] # one per connection
-  stop_server
+  # one fd per connection
+  [ "$output" = "pid $SERVER_PID has $((base + 20)) fds open, expected $base" ]
+  stop_server_cleanly
 }
 
 # vg_leak_run DIR: pingpong_server from DIR under valgrind, 20 connections, SIGTERM. Sets
