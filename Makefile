@@ -6,6 +6,9 @@
 #   make test               build, then run the whole bats suite (tests/run)
 #   make test TESTS=tests/s04.bats   only some bats files
 #   make demo               the main demo (see README.md)
+#   make valgrind           memcheck over the programs that end by themselves and s11's servers
+#   make soak               connection churn + ping-pong against s11's servers (SOAK_SECONDS=300)
+#   make fuzz               libFuzzer on Buffer and InetAddress (FUZZ_SECONDS=600 each)
 #   make diff A=s00 B=s01   what stage B adds to stage A, sources only
 #   make bench              the speed benchmark (3-4 minutes): ping-pong against a raw-epoll
 #                           reference, 10,000 idle connections, timers; see tests/bench/bench
@@ -18,7 +21,10 @@ ifneq ($(filter-out address thread,$(SAN)),)
   $(error SAN=$(SAN) is not supported: use SAN=address (ASan+UBSan) or SAN=thread (TSan))
 endif
 
-.PHONY: all test demo diff clean bench $(STAGES)
+SOAK_SECONDS ?= 300
+FUZZ_SECONDS ?= 600
+
+.PHONY: all test demo diff clean bench valgrind soak fuzz $(STAGES)
 
 all: $(STAGES)
 
@@ -33,6 +39,15 @@ demo: all
 
 bench:
 	tests/bench/bench
+
+valgrind:
+	tests/valgrind-check
+
+soak:
+	SOAK_SECONDS=$(SOAK_SECONDS) tests/soak
+
+fuzz:
+	$(MAKE) -f tests/fuzz/fuzz.mk fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 diff:
 	@if [ -z "$(A)" ] || [ -z "$(B)" ]; then \
