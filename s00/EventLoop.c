@@ -10,7 +10,7 @@
 // The loop owned by this thread: how "one loop per thread" is enforced.
 static __thread EventLoop *t_loopInThisThread = NULL;
 
-static void abort_not_in_loop_thread(const EventLoop *self) {
+static void EventLoop_abortNotInLoopThread(const EventLoop *self) {
   LOG_FATAL("EventLoop %p was created in thread %d, current thread is %d", (const void *)self,
             self->threadId, CurrentThread_tid());
 }
@@ -45,7 +45,7 @@ void EventLoop_loop(EventLoop *self) {
 
 void EventLoop_assertInLoopThread(const EventLoop *self) {
   if (!EventLoop_isInLoopThread(self))
-    abort_not_in_loop_thread(self);
+    EventLoop_abortNotInLoopThread(self);
 }
 
 bool EventLoop_isInLoopThread(const EventLoop *self) {

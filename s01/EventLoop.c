@@ -13,7 +13,7 @@ static __thread EventLoop *t_loopInThisThread = NULL;
 
 static const int kPollTimeMs = 10 * 1000;
 
-static void abort_not_in_loop_thread(const EventLoop *self) {
+static void EventLoop_abortNotInLoopThread(const EventLoop *self) {
   LOG_FATAL("EventLoop %p was created in thread %d, current thread is %d", (const void *)self,
             self->threadId, CurrentThread_tid());
 }
@@ -76,7 +76,7 @@ void EventLoop_updateChannel(EventLoop *self, Channel *channel) {
 
 void EventLoop_assertInLoopThread(const EventLoop *self) {
   if (!EventLoop_isInLoopThread(self))
-    abort_not_in_loop_thread(self);
+    EventLoop_abortNotInLoopThread(self);
 }
 
 bool EventLoop_isInLoopThread(const EventLoop *self) {

@@ -54,7 +54,7 @@ static void assert_in_loop_thread(const Poller *self) {
   EventLoop_assertInLoopThread(self->ownerLoop);
 }
 
-static void fill_active_channels(Poller *self, int numEvents, ChannelList *activeChannels) {
+static void Poller_fillActiveChannels(Poller *self, int numEvents, ChannelList *activeChannels) {
   for (size_t i = 0; i < self->numPollfds && numEvents > 0; ++i) {
     const struct pollfd *pfd = &self->pollfds[i];
     if (pfd->revents > 0) {
@@ -74,7 +74,7 @@ Timestamp Poller_poll(Poller *self, int timeoutMs, ChannelList *activeChannels) 
   Timestamp now = Timestamp_now();
   if (numEvents > 0) {
     LOG_TRACE("%d events happened", numEvents);
-    fill_active_channels(self, numEvents, activeChannels);
+    Poller_fillActiveChannels(self, numEvents, activeChannels);
   } else if (numEvents == 0) {
     LOG_TRACE("nothing happened");
   } else if (savedErrno != EINTR) {

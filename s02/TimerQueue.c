@@ -114,12 +114,12 @@ static Timer *heap_pop(TimerQueue *self) {
 // --- the queue -----------------------------------------------------------------------------
 
 // Adds a timer; returns true when it became the earliest, so the timerfd must be re-armed.
-static bool insert(TimerQueue *self, Timer *timer) {
+static bool TimerQueue_insert(TimerQueue *self, Timer *timer) {
   heap_push(self, timer);
   return self->heap[0] == timer;
 }
 
-static void handle_read(void *arg, Timestamp receiveTime);
+static void TimerQueue_handleRead(void *arg, Timestamp receiveTime);
 
 TimerQueue *TimerQueue_new(EventLoop *loop) {
   TimerQueue *self = calloc(1, sizeof *self);
@@ -128,7 +128,7 @@ TimerQueue *TimerQueue_new(EventLoop *loop) {
   self->loop = loop;
   self->timerfd = create_timerfd();
   Channel_init(&self->timerfdChannel, loop, self->timerfd);
-  Channel_setReadCallback(&self->timerfdChannel, handle_read, self);
+  Channel_setReadCallback(&self->timerfdChannel, TimerQueue_handleRead, self);
   // Always reading: the timerfd is armed and re-armed, never unwatched.
   Channel_enableReading(&self->timerfdChannel);
   return self;
@@ -150,14 +150,14 @@ TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Times
                             double interval) {
   EventLoop_assertInLoopThread(self->loop);
   Timer *timer = Timer_new(cb, arg, when, interval);
-  if (insert(self, timer))
+  if (TimerQueue_insert(self, timer))
     reset_timerfd(self->timerfd, timer->expiration);
   TimerId id = {timer, timer->sequence};
   return id;
 }
 
 // Pops every timer due at `now`, earliest first, into *expired (a malloc'd array).
-static size_t get_expired(TimerQueue *self, Timestamp now, Timer ***expired) {
+static size_t TimerQueue_getExpired(TimerQueue *self, Timestamp now, Timer ***expired) {
   size_t n = 0, cap = 0;
   Timer **list = NULL;
   while (self->size > 0 && self->heap[0]->expiration.microSecondsSinceEpoch <=
@@ -176,12 +176,12 @@ static size_t get_expired(TimerQueue *self, Timestamp now, Timer ***expired) {
 }
 
 // After the expired timers ran: put the repeating ones back, free the rest, re-arm the timerfd.
-static void reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
+static void TimerQueue_reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
   for (size_t i = 0; i < n; ++i) {
     Timer *timer = expired[i];
     if (timer->repeat) {
       Timer_restart(timer, now);
-      insert(self, timer);
+      TimerQueue_insert(self, timer);
     } else {
       Timer_free(timer);
     }
@@ -190,7 +190,7 @@ static void reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
     reset_timerfd(self->timerfd, self->heap[0]->expiration);
 }
 
-static void handle_read(void *arg, Timestamp receiveTime) {
+static void TimerQueue_handleRead(void *arg, Timestamp receiveTime) {
   TimerQueue *self = arg;
   (void)receiveTime;
   EventLoop_assertInLoopThread(self->loop);
@@ -198,9 +198,9 @@ static void handle_read(void *arg, Timestamp receiveTime) {
   read_timerfd(self->timerfd, now);
 
   Timer **expired;
-  size_t n = get_expired(self, now, &expired);
+  size_t n = TimerQueue_getExpired(self, now, &expired);
   for (size_t i = 0; i < n; ++i)
     Timer_run(expired[i]);
-  reset(self, expired, n, now);
+  TimerQueue_reset(self, expired, n, now);
   free(expired);
 }

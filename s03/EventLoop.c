@@ -18,7 +18,7 @@ static __thread EventLoop *t_loopInThisThread = NULL;
 
 static const int kPollTimeMs = 10 * 1000;
 
-static void abort_not_in_loop_thread(const EventLoop *self) {
+static void EventLoop_abortNotInLoopThread(const EventLoop *self) {
   LOG_FATAL("EventLoop %p was created in thread %d, current thread is %d", (const void *)self,
             self->threadId, CurrentThread_tid());
 }
@@ -32,13 +32,13 @@ static int create_eventfd(void) {
 
 // The wakeup eventfd became readable: read its 8-byte counter back to zero, or the
 // level-triggered poll would keep returning at once. Wakeups coalesce: one read clears many.
-static void handle_wakeup_read(void *arg, Timestamp receiveTime) {
+static void EventLoop_handleRead(void *arg, Timestamp receiveTime) {
   EventLoop *self = arg;
   (void)receiveTime;
   uint64_t one;
   ssize_t n = read(self->wakeupFd, &one, sizeof one);
   if (n != sizeof one)
-    LOG_ERROR("EventLoop handle_wakeup_read() reads %zd bytes instead of 8", n);
+    LOG_ERROR("EventLoop EventLoop_handleRead() reads %zd bytes instead of 8", n);
 }
 
 void EventLoop_init(EventLoop *self) {
@@ -60,11 +60,11 @@ void EventLoop_init(EventLoop *self) {
   ChannelList_init(&self->activeChannels);
   self->wakeupFd = create_eventfd();
   Channel_init(&self->wakeupChannel, self, self->wakeupFd);
-  Channel_setReadCallback(&self->wakeupChannel, handle_wakeup_read, self);
+  Channel_setReadCallback(&self->wakeupChannel, EventLoop_handleRead, self);
   Channel_enableReading(&self->wakeupChannel);
 }
 
-static void do_pending_functors(EventLoop *self);
+static void EventLoop_doPendingFunctors(EventLoop *self);
 static bool has_pending_functors(EventLoop *self);
 
 void EventLoop_destroy(EventLoop *self) {
@@ -73,7 +73,7 @@ void EventLoop_destroy(EventLoop *self) {
   // Work queued after loop() returned (a TcpClient freed after the loop, say) still runs:
   // it is usually teardown that frees memory.
   while (has_pending_functors(self))
-    do_pending_functors(self);
+    EventLoop_doPendingFunctors(self);
   Channel_disableAll(&self->wakeupChannel);
   Channel_destroy(&self->wakeupChannel);
   close(self->wakeupFd);
@@ -96,7 +96,7 @@ static void trace_active_channels(const EventLoop *self) {
 // Runs the functors queued so far. The list is swapped out under the lock and run without it:
 // a functor may queue more (they run next iteration, after a wakeup) and other threads are not
 // blocked while functors run.
-static void do_pending_functors(EventLoop *self) {
+static void EventLoop_doPendingFunctors(EventLoop *self) {
   MutexLock_lock(&self->mutex);
   PendingFunctor *functors = self->pendingFunctors;
   size_t n = self->numPendingFunctors;
@@ -134,11 +134,11 @@ void EventLoop_loop(EventLoop *self) {
       trace_active_channels(self);
     for (size_t i = 0; i < self->activeChannels.size; ++i)
       Channel_handleEvent(self->activeChannels.items[i], pollReturnTime);
-    do_pending_functors(self);
+    EventLoop_doPendingFunctors(self);
   }
   // Work queued before quit (teardown, often) still runs: drain before returning.
   while (has_pending_functors(self))
-    do_pending_functors(self);
+    EventLoop_doPendingFunctors(self);
 
   LOG_TRACE("EventLoop %p stop looping", (void *)self);
   self->looping = false;
@@ -210,7 +210,7 @@ void EventLoop_updateChannel(EventLoop *self, Channel *channel) {
 
 void EventLoop_assertInLoopThread(const EventLoop *self) {
   if (!EventLoop_isInLoopThread(self))
-    abort_not_in_loop_thread(self);
+    EventLoop_abortNotInLoopThread(self);
 }
 
 bool EventLoop_isInLoopThread(const EventLoop *self) {

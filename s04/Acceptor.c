@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void handle_read(void *arg, Timestamp receiveTime);
+static void Acceptor_handleRead(void *arg, Timestamp receiveTime);
 
 static int open_idle_fd(void) { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
@@ -33,7 +33,7 @@ int Acceptor_init(Acceptor *self, EventLoop *loop, const InetAddress *listenAddr
   if (self->idleFd < 0)
     return give_up_init(self);
   Channel_init(&self->acceptChannel, loop, Socket_fd(&self->acceptSocket));
-  Channel_setReadCallback(&self->acceptChannel, handle_read, self);
+  Channel_setReadCallback(&self->acceptChannel, Acceptor_handleRead, self);
   self->newConnectionCallback = NULL;
   self->newConnectionArg = NULL;
   self->listenning = false;
@@ -95,7 +95,7 @@ static void drop_connection_when_out_of_fds(Acceptor *self) {
   }
 }
 
-static void handle_read(void *arg, Timestamp receiveTime) {
+static void Acceptor_handleRead(void *arg, Timestamp receiveTime) {
   Acceptor *self = arg;
   (void)receiveTime;
   EventLoop_assertInLoopThread(self->loop);
@@ -111,6 +111,6 @@ static void handle_read(void *arg, Timestamp receiveTime) {
   } else if (errno == EMFILE || errno == ENFILE) {
     drop_connection_when_out_of_fds(self);
   } else if (errno != EAGAIN && errno != EINTR) {
-    LOG_SYSERR("Acceptor handle_read");
+    LOG_SYSERR("Acceptor Acceptor_handleRead");
   }
 }

@@ -51,7 +51,7 @@ void Channel_remove(Channel *self) {
   EventLoop_removeChannel(self->loop, self);
 }
 
-static void handle_event_with_guard(Channel *self, Timestamp receiveTime) {
+static void Channel_handleEventWithGuard(Channel *self, Timestamp receiveTime) {
   // POLLHUP without POLLIN: the peer is gone and there is nothing left to read. With POLLIN,
   // read first: the read returns the last data, then 0, and the read path closes.
   if ((self->revents & POLLHUP) && !(self->revents & POLLIN)) {
@@ -84,7 +84,7 @@ void Channel_handleEvent(Channel *self, Timestamp receiveTime) {
   if (self->tieHold)
     self->tieHold(owner);
   self->eventHandling = true;
-  handle_event_with_guard(self, receiveTime);
+  Channel_handleEventWithGuard(self, receiveTime);
   self->eventHandling = false;
   // Last: dropping the hold may free the owner and, with it, this channel.
   if (release)

@@ -45,7 +45,7 @@ void EPoller_free(EPoller *self) {
   free(self);
 }
 
-static void fill_active_channels(EPoller *self, int numEvents, ChannelList *activeChannels) {
+static void EPoller_fillActiveChannels(EPoller *self, int numEvents, ChannelList *activeChannels) {
   for (int i = 0; i < numEvents; ++i) {
     Channel *channel = self->events[i].data.ptr;
     assert(EPoller_hasChannel(self, channel));
@@ -60,7 +60,7 @@ Timestamp EPoller_poll(EPoller *self, int timeoutMs, ChannelList *activeChannels
   Timestamp now = Timestamp_now();
   if (numEvents > 0) {
     LOG_TRACE("%d events happened", numEvents);
-    fill_active_channels(self, numEvents, activeChannels);
+    EPoller_fillActiveChannels(self, numEvents, activeChannels);
     if ((size_t)numEvents == self->eventsCapacity) {
       // A full array may have left events waiting: make room for more next time.
       size_t capacity = self->eventsCapacity * 2;
@@ -79,7 +79,7 @@ Timestamp EPoller_poll(EPoller *self, int timeoutMs, ChannelList *activeChannels
   return now;
 }
 
-static void update(EPoller *self, int operation, Channel *channel) {
+static void EPoller_update(EPoller *self, int operation, Channel *channel) {
   struct epoll_event event;
   memset(&event, 0, sizeof event);
   event.events = (uint32_t)Channel_events(channel);
@@ -128,15 +128,15 @@ void EPoller_updateChannel(EPoller *self, Channel *channel) {
       return;
     }
     Channel_setIndex(channel, kAdded);
-    update(self, EPOLL_CTL_ADD, channel);
+    EPoller_update(self, EPOLL_CTL_ADD, channel);
   } else {
     assert(EPoller_hasChannel(self, channel) && index == kAdded);
     if (Channel_isNoneEvent(channel)) {
       // No interest left: take it out of epoll, keep it known.
-      update(self, EPOLL_CTL_DEL, channel);
+      EPoller_update(self, EPOLL_CTL_DEL, channel);
       Channel_setIndex(channel, kDeleted);
     } else {
-      update(self, EPOLL_CTL_MOD, channel);
+      EPoller_update(self, EPOLL_CTL_MOD, channel);
     }
   }
 }
@@ -150,7 +150,7 @@ void EPoller_removeChannel(EPoller *self, Channel *channel) {
   int index = Channel_index(channel);
   assert(index == kAdded || index == kDeleted || index == kNew);
   if (index == kAdded)
-    update(self, EPOLL_CTL_DEL, channel);
+    EPoller_update(self, EPOLL_CTL_DEL, channel);
   self->channels[fd] = NULL;
   Channel_setIndex(channel, kNew);
 }

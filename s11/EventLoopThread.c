@@ -5,7 +5,7 @@
 #include <assert.h>
 #include <stddef.h>
 
-static void thread_func(void *arg) {
+static void EventLoopThread_threadFunc(void *arg) {
   EventLoopThread *self = arg;
   EventLoop loop;
   EventLoop_init(&loop);
@@ -26,7 +26,7 @@ static void thread_func(void *arg) {
 }
 
 void EventLoopThread_init(EventLoopThread *self) {
-  Thread_init(&self->thread, thread_func, self, "EventLoopThread");
+  Thread_init(&self->thread, EventLoopThread_threadFunc, self, "EventLoopThread");
   self->started = false;
   MutexLock_init(&self->mutex);
   Condition_init(&self->cond, &self->mutex);

@@ -200,12 +200,12 @@ static void active_erase(TimerQueue *self, Timer *timer) {
 // --- the queue -----------------------------------------------------------------------------
 
 // Adds a timer; returns true when it became the earliest, so the timerfd must be re-armed.
-static bool insert(TimerQueue *self, Timer *timer) {
+static bool TimerQueue_insert(TimerQueue *self, Timer *timer) {
   heap_push(self, timer);
   return self->heap[0] == timer;
 }
 
-static void handle_read(void *arg, Timestamp receiveTime);
+static void TimerQueue_handleRead(void *arg, Timestamp receiveTime);
 
 TimerQueue *TimerQueue_new(EventLoop *loop) {
   TimerQueue *self = calloc(1, sizeof *self);
@@ -214,7 +214,7 @@ TimerQueue *TimerQueue_new(EventLoop *loop) {
   self->loop = loop;
   self->timerfd = create_timerfd();
   Channel_init(&self->timerfdChannel, loop, self->timerfd);
-  Channel_setReadCallback(&self->timerfdChannel, handle_read, self);
+  Channel_setReadCallback(&self->timerfdChannel, TimerQueue_handleRead, self);
   // Always reading: the timerfd is armed and re-armed, never unwatched.
   Channel_enableReading(&self->timerfdChannel);
   return self;
@@ -234,12 +234,12 @@ void TimerQueue_free(TimerQueue *self) {
   free(self);
 }
 
-static void add_timer_in_loop(void *arg) {
+static void TimerQueue_addTimerInLoop(void *arg) {
   Timer *timer = arg;
   TimerQueue *self = timer->queue;
   EventLoop_assertInLoopThread(self->loop);
   active_insert(self, timer);
-  if (insert(self, timer))
+  if (TimerQueue_insert(self, timer))
     reset_timerfd(self->timerfd, timer->expiration);
 }
 
@@ -249,12 +249,12 @@ TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Times
   timer->queue = self;
   // The id is taken before the hop: once queued, the loop thread owns the timer.
   TimerId id = {timer, timer->sequence};
-  EventLoop_runInLoop(self->loop, add_timer_in_loop, timer);
+  EventLoop_runInLoop(self->loop, TimerQueue_addTimerInLoop, timer);
   return id;
 }
 
 // Pops every timer due at `now`, earliest first, into *expired (a malloc'd array).
-static size_t get_expired(TimerQueue *self, Timestamp now, Timer ***expired) {
+static size_t TimerQueue_getExpired(TimerQueue *self, Timestamp now, Timer ***expired) {
   size_t n = 0, cap = 0;
   Timer **list = NULL;
   while (self->size > 0 && self->heap[0]->expiration.microSecondsSinceEpoch <=
@@ -274,12 +274,12 @@ static size_t get_expired(TimerQueue *self, Timestamp now, Timer ***expired) {
 
 // After the expired timers ran: put the repeating ones back, free the rest, re-arm the timerfd.
 // A timer cancelled while the batch ran has already left the active table.
-static void reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
+static void TimerQueue_reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
   for (size_t i = 0; i < n; ++i) {
     Timer *timer = expired[i];
     if (timer->repeat && !timer->canceled) {
       Timer_restart(timer, now);
-      insert(self, timer);
+      TimerQueue_insert(self, timer);
     } else {
       if (!timer->canceled)
         active_erase(self, timer);
@@ -290,7 +290,7 @@ static void reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
     reset_timerfd(self->timerfd, self->heap[0]->expiration);
 }
 
-static void handle_read(void *arg, Timestamp receiveTime) {
+static void TimerQueue_handleRead(void *arg, Timestamp receiveTime) {
   TimerQueue *self = arg;
   (void)receiveTime;
   EventLoop_assertInLoopThread(self->loop);
@@ -298,7 +298,7 @@ static void handle_read(void *arg, Timestamp receiveTime) {
   read_timerfd(self->timerfd, now);
 
   Timer **expired;
-  size_t n = get_expired(self, now, &expired);
+  size_t n = TimerQueue_getExpired(self, now, &expired);
   self->callingExpiredTimers = true;
   for (size_t i = 0; i < n; ++i) {
     // An earlier timer of this batch may have cancelled this one: then it must not run.
@@ -306,11 +306,11 @@ static void handle_read(void *arg, Timestamp receiveTime) {
       Timer_run(expired[i]);
   }
   self->callingExpiredTimers = false;
-  reset(self, expired, n, now);
+  TimerQueue_reset(self, expired, n, now);
   free(expired);
 }
 
-static void cancel_in_loop(TimerQueue *self, TimerId timerId) {
+static void TimerQueue_cancelInLoop(TimerQueue *self, TimerId timerId) {
   EventLoop_assertInLoopThread(self->loop);
   size_t slot;
   Timer *timer = active_find(self, timerId.sequence, &slot);
@@ -321,7 +321,7 @@ static void cancel_in_loop(TimerQueue *self, TimerId timerId) {
     heap_remove(self, timer);
     Timer_free(timer);
   } else {
-    // Out of the heap means it is in the batch running now: mark it, reset() frees it.
+    // Out of the heap means it is in the batch running now: mark it, TimerQueue_reset() frees it.
     assert(self->callingExpiredTimers);
     timer->canceled = true;
   }
@@ -335,13 +335,13 @@ typedef struct CancelRequest {
 
 static void cancel_request_in_loop(void *arg) {
   CancelRequest *request = arg;
-  cancel_in_loop(request->queue, request->timerId);
+  TimerQueue_cancelInLoop(request->queue, request->timerId);
   free(request);
 }
 
 void TimerQueue_cancel(TimerQueue *self, TimerId timerId) {
   if (EventLoop_isInLoopThread(self->loop)) {
-    cancel_in_loop(self, timerId);
+    TimerQueue_cancelInLoop(self, timerId);
     return;
   }
   CancelRequest *request = malloc(sizeof *request);

@@ -73,7 +73,7 @@ NEWCONN_RE='^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9
   local lport
   lport=$(field_of "$(<"$BATS_TEST_TMPDIR/ports")" '^local port ([0-9]+)$')
   wait_for_line "$LOG" "$NEWCONN_RE"
-  local re=" TRACE handle_read accepted fd ([0-9]+) from 127\.0\.0\.1:$lport - Acceptor\.c:[0-9]+\$"
+  local re=" TRACE Acceptor_handleRead accepted fd ([0-9]+) from 127\.0\.0\.1:$lport - Acceptor\.c:[0-9]+\$"
   run -0 grep -E -- "$re" "$LOG"
   [ "${#lines[@]}" -eq 1 ]
   # The accepted fd is the lowest free one: above the listening socket and the spare fd.
