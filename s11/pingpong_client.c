@@ -74,7 +74,11 @@ static void onMessage(void *arg, TcpConnection *conn, Buffer *buf, Timestamp rec
   (void)receiveTime;
   ++session->messagesRead;
   session->bytesRead += (long long)Buffer_readableBytes(buf);
-  TcpConnection_sendBuffer(conn, buf);
+  // After "stop" the writing side is shut down: count what still arrives, send nothing back.
+  if (TcpConnection_connected(conn))
+    TcpConnection_sendBuffer(conn, buf);
+  else
+    Buffer_retrieveAll(buf);
 }
 
 static void disconnect_session(void *arg) {

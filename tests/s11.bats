@@ -671,3 +671,39 @@ relay() {
   [ "$stderr" = "pingpong_server: cannot listen on 0.0.0.0:$PORT: Address already in use" ]
   [ -z "$output" ]
 }
+
+@test "s11 pingpong pair: all connected, stop, all disconnected, then totals that add up; nothing else" {
+  local threads re bytes messages average mibs
+  local pre="^${LOG_TIME_RE}WARN  "
+  for threads in 0 2; do
+    start_server "$LOG" "$S/pingpong_server" "$threads"
+    REACTOR_PORT=$PORT run -0 timeout 30 "$S/pingpong_client" "$threads" 64 20 1
+    [ "${#lines[@]}" -eq 7 ]
+    re="${pre}all connected - pingpong_client\.c:[0-9]+\$"
+    [[ ${lines[0]} =~ $re ]]
+    re="${pre}stop - "
+    [[ ${lines[1]} =~ $re ]]
+    re="${pre}all disconnected - "
+    [[ ${lines[2]} =~ $re ]]
+    re="${pre}([0-9]+) total bytes read - "
+    [[ ${lines[3]} =~ $re ]]
+    bytes=${BASH_REMATCH[1]}
+    re="${pre}([0-9]+) total messages read - "
+    [[ ${lines[4]} =~ $re ]]
+    messages=${BASH_REMATCH[1]}
+    re="${pre}([0-9.e+]+) average message size - "
+    [[ ${lines[5]} =~ $re ]]
+    average=${BASH_REMATCH[1]}
+    re="${pre}([0-9.e+]+) MiB/s throughput - "
+    [[ ${lines[6]} =~ $re ]]
+    mibs=${BASH_REMATCH[1]}
+    # Every session echoed for the whole second: many round trips of whole 64-byte blocks.
+    [ "$messages" -gt 100 ]
+    [ $((bytes % 64)) -eq 0 ]
+    # The average is bytes / messages and the throughput bytes / MiB / 1 s (1% tolerance for %g).
+    awk -v b="$bytes" -v m="$messages" -v a="$average" -v t="$mibs" 'BEGIN {
+      x = b / m; y = b / 1048576
+      exit !((a - x) ^ 2 <= 0.0001 * x * x && (t - y) ^ 2 <= 0.0001 * y * y) }'
+    stop_server_clean "$SERVER_PID" "$LOG"
+  done
+}
