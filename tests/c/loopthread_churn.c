@@ -6,6 +6,7 @@
 // usage: loopthread_churn [rounds]   (default 200)
 #include "EventLoop.h"
 #include "EventLoopThread.h"
+#include "check_util.h"
 
 #include <dirent.h>
 #include <stdatomic.h>
@@ -15,29 +16,7 @@
 
 static atomic_int g_ran = 0;
 
-static int thread_count(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  int n = -1;
-  while (f != NULL && fgets(line, sizeof line, f) != NULL)
-    if (strncmp(line, "Threads:", 8) == 0)
-      n = atoi(line + 8);
-  if (f != NULL)
-    fclose(f);
-  return n;
-}
 
-static int fd_count(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  int n = 0;
-  struct dirent *entry;
-  while (dir != NULL && (entry = readdir(dir)) != NULL)
-    if (entry->d_name[0] != '.')
-      ++n;
-  if (dir != NULL)
-    closedir(dir);
-  return n - 1; // the directory stream's own fd
-}
 
 static void work(void *arg) {
   (void)arg;
@@ -72,7 +51,7 @@ int main(int argc, char **argv) {
   // One round first: a sanitizer may start a helper thread of its own at the first
   // pthread_create, and that thread must not count against us.
   one_round(0);
-  int threads0 = thread_count(), fds0 = fd_count();
+  int threads0 = check_thread_count(), fds0 = check_fd_count();
   double slowest = 0;
   int started = 0, withWork = 0;
   for (int round = 0; round < rounds; ++round) {
@@ -83,8 +62,8 @@ int main(int argc, char **argv) {
     withWork += round % 3 == 1;
   }
   printf("rounds %d, started %d, given work %d\n", rounds, started, withWork);
-  printf("threads before %d after %d\n", threads0, thread_count());
-  printf("fds before %d after %d\n", fds0, fd_count());
+  printf("threads before %d after %d\n", threads0, check_thread_count());
+  printf("fds before %d after %d\n", fds0, check_fd_count());
   printf("slowest destroy %.0f ms\n", slowest);
   printf("work run %d of %d\n", atomic_load(&g_ran), withWork);
   return 0;

@@ -21,6 +21,7 @@
 #include "EventLoopThread.h"
 
 #include "Thread.h"
+#include "check_util.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -28,29 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int thread_count(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  int n = -1;
-  while (f != NULL && fgets(line, sizeof line, f) != NULL)
-    if (strncmp(line, "Threads:", 8) == 0)
-      n = atoi(line + 8);
-  if (f != NULL)
-    fclose(f);
-  return n;
-}
 
-static int fd_count(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  int n = 0;
-  struct dirent *entry;
-  while (dir != NULL && (entry = readdir(dir)) != NULL)
-    if (entry->d_name[0] != '.')
-      ++n;
-  if (dir != NULL)
-    closedir(dir);
-  return n - 1; // the directory stream's own fd
-}
 
 static double ms_since(Timestamp t) { return Timestamp_timeDifference(Timestamp_now(), t) * 1000; }
 
@@ -96,7 +75,7 @@ int main(int argc, char **argv) {
   // One round first: a sanitizer may start a helper thread of its own at the first
   // pthread_create, and that thread must not count against us.
   quit_from_thread(0);
-  int threads0 = thread_count(), fds0 = fd_count();
+  int threads0 = check_thread_count(), fds0 = check_fd_count();
   double slowestLoop = 0, slowestDestroy = 0;
   for (int round = 0; round < rounds; ++round) {
     double ms = quit_from_thread(round);
@@ -109,8 +88,8 @@ int main(int argc, char **argv) {
   printf("rounds %d\n", rounds);
   printf("slowest loop %.0f ms\n", slowestLoop);
   printf("slowest EventLoopThread destroy %.0f ms\n", slowestDestroy);
-  printf("threads before %d after %d\n", threads0, thread_count());
-  printf("fds before %d after %d\n", fds0, fd_count());
+  printf("threads before %d after %d\n", threads0, check_thread_count());
+  printf("fds before %d after %d\n", fds0, check_fd_count());
 
   EventLoop loop;
   EventLoop_init(&loop);

@@ -23,6 +23,7 @@
 #include "TcpClient.h"
 
 #include "Settings.h"
+#include "check_util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -47,37 +48,8 @@ static TcpClient *g_client;
 static int g_observed;
 static atomic_int g_ups, g_downs;
 
-static int fd_count(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  int n = 0;
-  struct dirent *entry;
-  while (dir != NULL && (entry = readdir(dir)) != NULL)
-    if (entry->d_name[0] != '.')
-      ++n;
-  if (dir != NULL)
-    closedir(dir);
-  return n - 1; // the directory stream's own fd
-}
 
-static void sleep_us(long us) {
-  struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-  nanosleep(&ts, NULL);
-}
 
-static int make_socket(int backlog, InetAddress *addr) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-      (backlog >= 0 && listen(fd, backlog) < 0) ||
-      getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-    perror("s11_client_free: socket setup");
-    exit(1);
-  }
-  InetAddress_initFromSockAddr(addr, &sa);
-  return fd;
-}
 
 static void server_accept(void *arg, Timestamp receiveTime) {
   (void)arg;
@@ -295,7 +267,7 @@ static void threads(void) {
     MutexLock_unlock(&g_mutex);
 
     TcpClient_connect(client);
-    sleep_us(rand_r(&seed) % 1500);
+    check_sleep_us(rand_r(&seed) % 1500);
     switch (rand_r(&seed) % 3) {
     case 0:
       TcpClient_stop(client);
@@ -312,7 +284,7 @@ static void threads(void) {
       }
     }
     }
-    sleep_us(rand_r(&seed) % 300);
+    check_sleep_us(rand_r(&seed) % 300);
     EventLoop_runInLoop(g_ioLoop, free_in_loop, client);
     MutexLock_lock(&g_mutex);
     while (!g_done)
@@ -328,9 +300,9 @@ static void threads(void) {
 int main(int argc, char *argv[]) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   g_rounds = (int)Settings_longArg("s11_client_free", argc, argv, 1, "rounds", 1, 100000, 200);
-  g_serverFd = make_socket(SOMAXCONN, &g_server);
-  int fullFd = make_socket(0, &g_full);
-  int refusedFd = make_socket(-1, &g_refused);
+  g_serverFd = check_loopback_socket("s11_client_free", SOMAXCONN, &g_server);
+  int fullFd = check_loopback_socket("s11_client_free", 0, &g_full);
+  int refusedFd = check_loopback_socket("s11_client_free", -1, &g_refused);
   int fillerFd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fillerFd < 0 || connect(fillerFd, (struct sockaddr *)&g_full.addr, sizeof g_full.addr) < 0) {
     perror("s11_client_free: filling the backlog");
@@ -344,7 +316,7 @@ int main(int argc, char *argv[]) {
   Channel_init(&acceptChannel, &loop, g_serverFd);
   Channel_setReadCallback(&acceptChannel, server_accept, NULL);
   Channel_enableReading(&acceptChannel);
-  int fdsBefore = fd_count();
+  int fdsBefore = check_fd_count();
 
   static const struct {
     const char *name;
@@ -371,7 +343,7 @@ int main(int argc, char *argv[]) {
   g_serverCloses = true;
   EventLoop_runAfter(&loop, 0.05, quit_loop, NULL);
   EventLoop_loop(&loop);
-  printf("fds: %d before, %d after\n", fdsBefore, fd_count());
+  printf("fds: %d before, %d after\n", fdsBefore, check_fd_count());
 
   Channel_disableAll(&acceptChannel);
   Channel_remove(&acceptChannel);

@@ -11,6 +11,7 @@
 #include "Connector.h"
 #include "EventLoop.h"
 #include "TcpClient.h"
+#include "check_util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -24,17 +25,6 @@ static EventLoop *g_loop;
 static int g_connected, g_errors, g_lastErrno;
 static TcpClient *g_client;
 
-static int fd_count(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  int n = 0;
-  struct dirent *entry;
-  while (dir != NULL && (entry = readdir(dir)) != NULL)
-    if (entry->d_name[0] != '.')
-      ++n;
-  if (dir != NULL)
-    closedir(dir);
-  return n - 1; // the directory stream's own fd
-}
 
 static void quit_loop(void *arg) {
   (void)arg;
@@ -91,7 +81,7 @@ int main(void) {
   EventLoop loop;
   EventLoop_init(&loop);
   g_loop = &loop;
-  int fdsBefore = fd_count();
+  int fdsBefore = check_fd_count();
 
   printf("phase connector\n");
   Connector *connector = Connector_new(&loop, &bad);
@@ -123,7 +113,7 @@ int main(void) {
     ++accepted;
   printf("connected %d, errors %d, last errno %s, listener accepted %d\n", g_connected, g_errors,
          g_lastErrno == EAFNOSUPPORT ? "EAFNOSUPPORT" : strerror(g_lastErrno), accepted);
-  printf("fds: %d before, %d after\n", fdsBefore, fd_count());
+  printf("fds: %d before, %d after\n", fdsBefore, check_fd_count());
   EventLoop_destroy(&loop);
   close(listenFd);
   return 0;

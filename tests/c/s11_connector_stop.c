@@ -27,6 +27,7 @@
 #include "SocketsOps.h"
 
 #include "Settings.h"
+#include "check_util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -46,38 +47,8 @@ static atomic_int g_callbacks;
 static int g_observed; // rounds in which the case's state was seen
 static int g_heldFd = -1;
 
-static int fd_count(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  int n = 0;
-  struct dirent *entry;
-  while (dir != NULL && (entry = readdir(dir)) != NULL)
-    if (entry->d_name[0] != '.')
-      ++n;
-  if (dir != NULL)
-    closedir(dir);
-  return n - 1; // the directory stream's own fd
-}
 
-static void sleep_us(long us) {
-  struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-  nanosleep(&ts, NULL);
-}
 
-// A listener on 127.0.0.1 with a kernel-chosen port; listen(2) only if backlog >= 0.
-static int make_socket(int backlog, InetAddress *addr) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-      (backlog >= 0 && listen(fd, backlog) < 0) ||
-      getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-    perror("s11_connector_stop: socket setup");
-    exit(1);
-  }
-  InetAddress_initFromSockAddr(addr, &sa);
-  return fd;
-}
 
 static void accept_and_close(void *arg, Timestamp receiveTime) {
   int listenFd = *(int *)arg;
@@ -193,11 +164,11 @@ static void stop_by_timer(void) {
     EventLoop_runAfter(g_loop, 0, stop_by_timer_fired, NULL);
   } else {
     EventLoop_runAfter(g_loop, 0, stop_by_timer_fired, NULL);
-    sleep_us(500);
+    check_sleep_us(500);
     Connector_start(g_connector);
   }
   // Let both the handshake and the timer finish before the next poll, so it reports both.
-  sleep_us(2000);
+  check_sleep_us(2000);
 }
 
 // --- waiting-to-retry --------------------------------------------------------------------------
@@ -300,10 +271,10 @@ static void threads(void) {
     g_created = NULL;
     MutexLock_unlock(&g_mutex);
     Connector_start(connector);
-    sleep_us(rand_r(&seed) % 1500);
+    check_sleep_us(rand_r(&seed) % 1500);
     Connector_stop(connector);
     if (rand_r(&seed) % 2)
-      sleep_us(rand_r(&seed) % 500);
+      check_sleep_us(rand_r(&seed) % 500);
     Connector_unref(connector);
   }
   EventLoopThread_destroy(&thread); // quits the loop, which runs the stops still queued
@@ -316,9 +287,9 @@ int main(int argc, char *argv[]) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   g_rounds = (int)Settings_longArg("s11_connector_stop", argc, argv, 1, "rounds", 1, 100000, 200);
   static int acceptingFd;
-  acceptingFd = make_socket(SOMAXCONN, &g_accepting);
-  int fullFd = make_socket(0, &g_full);
-  int refusedFd = make_socket(-1, &g_refused);
+  acceptingFd = check_loopback_socket("s11_connector_stop", SOMAXCONN, &g_accepting);
+  int fullFd = check_loopback_socket("s11_connector_stop", 0, &g_full);
+  int refusedFd = check_loopback_socket("s11_connector_stop", -1, &g_refused);
   // Fill the backlog-0 queue with one connection (it completes: the queue holds one).
   int fillerFd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fillerFd < 0 || connect(fillerFd, (struct sockaddr *)&g_full.addr, sizeof g_full.addr) < 0) {
@@ -333,7 +304,7 @@ int main(int argc, char *argv[]) {
   Channel_init(&acceptChannel, &loop, acceptingFd);
   Channel_setReadCallback(&acceptChannel, accept_and_close, &acceptingFd);
   Channel_enableReading(&acceptChannel);
-  int fdsBefore = fd_count();
+  int fdsBefore = check_fd_count();
 
   static const struct {
     const char *name;
@@ -358,7 +329,7 @@ int main(int argc, char *argv[]) {
   // Accept what the threads case left queued, then count.
   EventLoop_runAfter(&loop, 0.05, quit_loop, NULL);
   EventLoop_loop(&loop);
-  printf("fds: %d before, %d after\n", fdsBefore, fd_count());
+  printf("fds: %d before, %d after\n", fdsBefore, check_fd_count());
 
   Channel_disableAll(&acceptChannel);
   Channel_remove(&acceptChannel);

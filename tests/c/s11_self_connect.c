@@ -8,6 +8,7 @@
 #include "Connector.h"
 #include "EventLoop.h"
 #include "SocketsOps.h"
+#include "check_util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -19,17 +20,6 @@
 static EventLoop *g_loop;
 static int g_connected, g_failed;
 
-static int fd_count(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  int n = 0;
-  struct dirent *entry;
-  while (dir != NULL && (entry = readdir(dir)) != NULL)
-    if (entry->d_name[0] != '.')
-      ++n;
-  if (dir != NULL)
-    closedir(dir);
-  return n - 1; // the directory stream's own fd
-}
 
 static void connected(void *arg, int sockfd) {
   (void)arg;
@@ -68,7 +58,7 @@ int main(void) {
   EventLoop loop;
   EventLoop_init(&loop);
   g_loop = &loop;
-  int fdsBefore = fd_count();
+  int fdsBefore = check_fd_count();
   Connector *connector = Connector_new(&loop, &addr);
   Connector_setLocalAddress(connector, &addr); // the source is the destination
   Connector_setNewConnectionCallback(connector, connected, NULL);
@@ -82,7 +72,7 @@ int main(void) {
   EventLoop_runAfter(&loop, 0.05, quit_loop, NULL);
   EventLoop_loop(&loop);
   printf("new-connection callback ran %d times, error callback %d times\n", g_connected, g_failed);
-  printf("fds: %d before the Connector, %d after it\n", fdsBefore, fd_count());
+  printf("fds: %d before the Connector, %d after it\n", fdsBefore, check_fd_count());
   EventLoop_destroy(&loop);
   return 0;
 }

@@ -18,6 +18,7 @@
 #include "Mutex.h"
 #include "Settings.h"
 #include "Thread.h"
+#include "check_util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -49,16 +50,6 @@ static TcpConnection *g_conn; // the connection that came up last, with a refere
 static int g_up;
 static int g_down;
 
-static int count_fds(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  int n = 0;
-  if (dir == NULL)
-    return -1;
-  while (readdir(dir) != NULL)
-    ++n;
-  closedir(dir);
-  return n - 3; // ".", ".." and the directory's own fd
-}
 
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;
@@ -156,7 +147,7 @@ int main(int argc, char *argv[]) {
   g_rounds = Settings_longArg("s11_send_race", argc, argv, 1, "rounds", 1, 100000, 50);
   g_senders = Settings_longArg("s11_send_race", argc, argv, 2, "senders", 1, kMaxSenders, 2);
   memset(g_message, 'x', sizeof g_message);
-  int fdsBefore = count_fds();
+  int fdsBefore = check_fd_count();
   MutexLock_init(&g_mutex);
   Condition_init(&g_cond, &g_mutex);
 
@@ -190,7 +181,7 @@ int main(int argc, char *argv[]) {
   EventLoop_destroy(&loop);
   Condition_destroy(&g_cond);
   MutexLock_destroy(&g_mutex);
-  int fdsAfter = count_fds();
+  int fdsAfter = check_fd_count();
 
   printf("rounds %ld, senders %ld\n", g_rounds, g_senders);
   printf("sends %ld, after the close %ld\n", atomic_load(&g_sends),
