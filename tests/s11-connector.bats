@@ -538,3 +538,21 @@ times_of() {
     return 1
   }
 }
+
+@test "make demo: test12's reference transcript against test7, both labelled; test7 on the port test12 used logs one connection" {
+  REACTOR_PORT=0 REACTOR_SAN=${REACTOR_SAN:-} run -0 timeout 60 make -s -C "$TOP" demo SAN="${REACTOR_SAN:-}"
+  local re_client='^== client: s11/test12 \(the Connector\) connecting to 127\.0\.0\.1:([0-9]+)$'
+  local i=0
+  while [[ ! ${lines[i]} =~ $re_client ]]; do ((++i < ${#lines[@]})); done
+  local port=${BASH_REMATCH[1]}
+  local ctor_re="^${LOG_TIME_RE}DEBUG Connector_new ctor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+\$"
+  [[ ${lines[i + 1]} =~ $ctor_re ]]
+  local addr=${BASH_REMATCH[1]}
+  [ "${lines[i + 2]}" = "connected." ]
+  [[ ${lines[i + 3]} == *" DEBUG Connector_free dtor[$addr] - Connector.c:"* ]]
+  [ "${lines[i + 4]}" = "== server: s04/test7 (the Acceptor)" ]
+  [[ ${lines[i + 5]} =~ ^main\(\):\ pid\ =\ [0-9]+$ ]]
+  [ "${lines[i + 6]}" = "listening on 0.0.0.0:$port" ]
+  [[ ${lines[i + 7]} =~ ^newConnection\(\):\ accepted\ a\ new\ connection\ from\ 127\.0\.0\.1:[0-9]+$ ]]
+  [ "${#lines[@]}" -eq $((i + 8)) ]
+}
