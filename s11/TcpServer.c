@@ -154,10 +154,6 @@ static void TcpServer_newConnection(void *arg, int sockfd, const InetAddress *pe
   EventLoop_runInLoop(ioLoop, connect_established_functor, conn);
 }
 
-static void tcp_server_release(TcpServer *self) {
-  free(self);
-}
-
 // Base loop thread: the table lets go; the connection is destroyed back in its IO loop.
 static void TcpServer_removeConnectionInLoop(void *arg) {
   TcpConnection *conn = arg;
@@ -171,7 +167,7 @@ static void TcpServer_removeConnectionInLoop(void *arg) {
   }
   TcpConnection_unref(conn); // the hop's reference
   if (atomic_fetch_sub(&self->pendingRemovals, 1) == 1 && self->freeing)
-    tcp_server_release(self);
+    free(self);
 }
 
 // The connection's close callback, in its IO loop thread: hop to the base loop.
@@ -199,5 +195,5 @@ void TcpServer_free(TcpServer *self) {
   self->threadPool = NULL;
   // A removal may still be on its way to the base loop: the last one frees the server.
   if (atomic_load(&self->pendingRemovals) == 0)
-    tcp_server_release(self);
+    free(self);
 }
