@@ -25,4 +25,19 @@ typedef void (*HighWaterMarkCallback)(void *arg, struct TcpConnection *conn, siz
 // Internal: the connection closed; its owner (TcpServer, TcpClient) lets go of it.
 typedef void (*CloseCallback)(void *arg, struct TcpConnection *conn);
 
+// What a connection calls, each callback with its own arg. A TcpServer or TcpClient keeps one
+// set, filled by its setters, and copies it whole into every connection it makes. NULL means
+// none (for the connection and message callbacks: log the change, discard the input).
+typedef struct ConnectionCallbacks {
+  ConnectionCallback connectionCallback;
+  void *connectionArg;
+  MessageCallback messageCallback;
+  void *messageArg;
+  WriteCompleteCallback writeCompleteCallback;
+  void *writeCompleteArg;
+  HighWaterMarkCallback highWaterMarkCallback;
+  void *highWaterMarkArg;
+  size_t highWaterMark; // in bytes of unsent output
+} ConnectionCallbacks;
+
 #endif

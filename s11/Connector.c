@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void Connector_startInLoop(Connector *self);
-static void Connector_stopInLoop(Connector *self);
+static void Connector_startInLoop(void *arg);
+static void Connector_stopInLoop(void *arg);
 static void Connector_connect(Connector *self);
 static void Connector_connecting(Connector *self, int sockfd);
 static void Connector_handleWrite(void *arg);
@@ -21,15 +21,8 @@ static void Connector_retry(Connector *self, int sockfd);
 static int Connector_removeAndResetChannel(Connector *self);
 
 static const char *state_to_string(ConnectorState state) {
-  switch (state) {
-  case kConnectorDisconnected:
-    return "kDisconnected";
-  case kConnectorConnecting:
-    return "kConnecting";
-  case kConnectorConnected:
-    return "kConnected";
-  }
-  return "unknown state";
+  static const char *const kNames[] = {"kDisconnected", "kConnecting", "kConnected"};
+  return state <= kConnectorConnected ? kNames[state] : "unknown state";
 }
 
 Connector *Connector_new(EventLoop *loop, const InetAddress *serverAddr) {
@@ -47,7 +40,8 @@ Connector *Connector_new(EventLoop *loop, const InetAddress *serverAddr) {
   return self;
 }
 
-void Connector_free(Connector *self) {
+// Called by the last Connector_unref.
+static void Connector_free(Connector *self) {
   LOG_DEBUG("dtor[%p]", (void *)self);
   // Every reference is gone, so no retry timer (it holds one) and no connect in progress
   // (stop or the handler that ended it has reset the channel).
@@ -69,9 +63,9 @@ void Connector_unref(Connector *self) {
     Connector_free(self);
 }
 
-// The Channel's tie has the same shape as ref/unref but takes a void *.
-static void hold(void *owner) { Connector_ref(owner); }
-static void release(void *owner) { Connector_unref(owner); }
+// ref and unref in the shape of a Functor: for the Channel's tie and for queued calls.
+static void hold(void *connector) { Connector_ref(connector); }
+static void release(void *connector) { Connector_unref(connector); }
 
 void Connector_setNewConnectionCallback(Connector *self, ConnectCallback cb, void *arg) {
   self->newConnectionCallback = cb;
@@ -94,19 +88,14 @@ const InetAddress *Connector_serverAddress(const Connector *self) { return &self
 
 // --- start, restart, stop ---------------------------------------------------------------------
 
-static void start_in_loop_functor(void *arg) {
-  Connector *self = arg;
-  Connector_startInLoop(self);
-  Connector_unref(self);
-}
-
 void Connector_start(Connector *self) {
   atomic_store(&self->connect, true);
-  Connector_ref(self);
-  EventLoop_runInLoop(self->loop, start_in_loop_functor, self);
+  Connector_ref(self); // the call's
+  EventLoop_runInLoopWithRelease(self->loop, Connector_startInLoop, self, release);
 }
 
-static void Connector_startInLoop(Connector *self) {
+static void Connector_startInLoop(void *arg) {
+  Connector *self = arg;
   EventLoop_assertInLoopThread(self->loop);
   // Connected means the fd was handed to the owner long ago; a new start asks for a new
   // connection (a TcpClient connecting again after disconnect), so it is not a reason to stop.
@@ -142,20 +131,15 @@ void Connector_restart(Connector *self) {
   }
 }
 
-static void stop_in_loop_functor(void *arg) {
-  Connector *self = arg;
-  Connector_stopInLoop(self);
-  Connector_unref(self);
-}
-
 void Connector_stop(Connector *self) {
   atomic_store(&self->connect, false);
-  Connector_ref(self);
+  Connector_ref(self); // the call's
   // Queued even in the loop thread: stop may be called from inside this Connector's handler.
-  EventLoop_queueInLoop(self->loop, stop_in_loop_functor, self);
+  EventLoop_queueInLoopWithRelease(self->loop, Connector_stopInLoop, self, release);
 }
 
-static void Connector_stopInLoop(Connector *self) {
+static void Connector_stopInLoop(void *arg) {
+  Connector *self = arg;
   EventLoop_assertInLoopThread(self->loop);
   // A start after this stop ran at once in the loop thread (or was queued behind it) and set
   // connect again: the later call wins, so keep the attempt or the pending retry it left.
@@ -206,6 +190,14 @@ static void give_up(Connector *self, int sockfd, int savedErrno) {
     self->errorCallback(self->errorArg, savedErrno);
 }
 
+// An attempt failed with savedErrno (from connect(2) or SO_ERROR): retry, or give up for good.
+static void retry_or_give_up(Connector *self, int sockfd, int savedErrno) {
+  if (classify(savedErrno) == kGiveUp)
+    give_up(self, sockfd, savedErrno);
+  else
+    Connector_retry(self, sockfd);
+}
+
 // Binds the chosen source address; returns 0 or an errno.
 static int bind_local_address(Connector *self, int sockfd) {
   // Reuse: a source port just used by a closed (TIME_WAIT) connection may be bound again.
@@ -221,17 +213,10 @@ static void Connector_connect(Connector *self) {
     int ret = sockets_connect(sockfd, &self->serverAddr.addr);
     savedErrno = ret == 0 ? 0 : errno;
   }
-  switch (classify(savedErrno)) {
-  case kWait:
+  if (classify(savedErrno) == kWait)
     Connector_connecting(self, sockfd);
-    break;
-  case kRetry:
-    Connector_retry(self, sockfd);
-    break;
-  case kGiveUp:
-    give_up(self, sockfd, savedErrno);
-    break;
-  }
+  else
+    retry_or_give_up(self, sockfd, savedErrno);
 }
 
 static void Connector_connecting(Connector *self, int sockfd) {
@@ -278,12 +263,8 @@ static void Connector_handleWrite(void *arg) {
   // Writable does not mean connected: a refused connect is writable too. SO_ERROR tells.
   int err = sockets_getSocketError(sockfd);
   if (err != 0) {
-    errno = err;
     LOG_TRACE("Connector_handleWrite - SO_ERROR = %d", err);
-    if (classify(err) == kGiveUp)
-      give_up(self, sockfd, err);
-    else
-      Connector_retry(self, sockfd);
+    retry_or_give_up(self, sockfd, err);
     return;
   }
   // Connecting to a port on this host with nothing listening can connect the socket to
@@ -316,10 +297,7 @@ static void Connector_handleError(void *arg) {
   int sockfd = Connector_removeAndResetChannel(self);
   int err = sockets_getSocketError(sockfd);
   LOG_TRACE("SO_ERROR = %d", err);
-  if (classify(err) == kGiveUp && err != 0)
-    give_up(self, sockfd, err);
-  else
-    Connector_retry(self, sockfd);
+  retry_or_give_up(self, sockfd, err); // an error event with SO_ERROR 0 is retried too
 }
 
 // --- retrying -------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@
 // not pass (permission, bad address family) are reported and the Connector stops.
 //
 // Lifetime: a reference count (muduo's shared_ptr<Connector>). References are held by the
-// owner (from Connector_new), by each functor queued for it, by a pending retry timer, and by
-// its Channel while a handler runs. Connector_free runs when the last one is dropped.
+// owner (from Connector_new), by each call queued for it, by a pending retry timer, and by its
+// Channel while a handler runs. The last Connector_unref frees it.
 // Thread rules: start, stop, ref and unref from any thread; restart and the setters in the
 // loop thread (setters before start).
 #ifndef REACTOR_CONNECTOR_H
@@ -72,8 +72,7 @@ typedef struct Connector {
 
 /// A Connector for serverAddr, not started; the caller holds the first reference. Loop thread.
 Connector *Connector_new(struct EventLoop *loop, const InetAddress *serverAddr);
-/// Frees the Connector: called by the last Connector_unref, never directly.
-void Connector_free(Connector *self);
+/// Takes one more reference. Any thread.
 void Connector_ref(Connector *self);
 /// Drops a reference; the owner calls Connector_stop first. Any thread.
 void Connector_unref(Connector *self);

@@ -21,7 +21,12 @@ _Static_assert(EPOLLIN == POLLIN && EPOLLPRI == POLLPRI && EPOLLOUT == POLLOUT &
                    EPOLLRDHUP == POLLRDHUP && EPOLLERR == POLLERR && EPOLLHUP == POLLHUP,
                "epoll and poll event bits differ");
 
-EPoller *EPoller_new(EventLoop *loop) {
+static bool EPoller_hasChannel(const EPoller *self, const Channel *channel) {
+  int fd = Channel_fd(channel);
+  return fd >= 0 && (size_t)fd < self->channelsCapacity && self->channels[fd] == channel;
+}
+
+static void *EPoller_new(EventLoop *loop) {
   EPoller *self = calloc(1, sizeof *self);
   if (self == NULL)
     LOG_FATAL("out of memory creating an EPoller");
@@ -36,9 +41,8 @@ EPoller *EPoller_new(EventLoop *loop) {
   return self;
 }
 
-void EPoller_free(EPoller *self) {
-  if (self == NULL)
-    return;
+static void EPoller_free(void *arg) {
+  EPoller *self = arg;
   close(self->epollfd);
   free(self->events);
   free(self->channels);
@@ -54,7 +58,8 @@ static void EPoller_fillActiveChannels(EPoller *self, int numEvents, ChannelList
   }
 }
 
-Timestamp EPoller_poll(EPoller *self, int timeoutMs, ChannelList *activeChannels) {
+static Timestamp EPoller_poll(void *arg, int timeoutMs, ChannelList *activeChannels) {
+  EPoller *self = arg;
   int numEvents = epoll_wait(self->epollfd, self->events, (int)self->eventsCapacity, timeoutMs);
   int savedErrno = errno;
   Timestamp now = Timestamp_now();
@@ -113,7 +118,8 @@ static void remember(EPoller *self, Channel *channel) {
   self->channels[fd] = channel;
 }
 
-void EPoller_updateChannel(EPoller *self, Channel *channel) {
+static void EPoller_updateChannel(void *arg, Channel *channel) {
+  EPoller *self = arg;
   EventLoop_assertInLoopThread(self->ownerLoop);
   int index = Channel_index(channel);
   LOG_TRACE("fd = %d events = %d index = %d", Channel_fd(channel), Channel_events(channel),
@@ -141,7 +147,8 @@ void EPoller_updateChannel(EPoller *self, Channel *channel) {
   }
 }
 
-void EPoller_removeChannel(EPoller *self, Channel *channel) {
+static void EPoller_removeChannel(void *arg, Channel *channel) {
+  EPoller *self = arg;
   EventLoop_assertInLoopThread(self->ownerLoop);
   int fd = Channel_fd(channel);
   LOG_TRACE("fd = %d", fd);
@@ -155,7 +162,11 @@ void EPoller_removeChannel(EPoller *self, Channel *channel) {
   Channel_setIndex(channel, kNew);
 }
 
-bool EPoller_hasChannel(const EPoller *self, const Channel *channel) {
-  int fd = Channel_fd(channel);
-  return fd >= 0 && (size_t)fd < self->channelsCapacity && self->channels[fd] == channel;
-}
+const PollerOps EPoller_ops = {
+    .name = "epoll",
+    .create = EPoller_new,
+    .destroy = EPoller_free,
+    .poll = EPoller_poll,
+    .updateChannel = EPoller_updateChannel,
+    .removeChannel = EPoller_removeChannel,
+};

@@ -2,6 +2,7 @@
 
 #include "Channel.h"
 #include "CurrentThread.h"
+#include "EPoller.h"
 #include "Logging.h"
 #include "Settings.h"
 #include "TimerQueue.h"
@@ -64,9 +65,9 @@ void EventLoop_init(EventLoop *self) {
               self->threadId);
   t_loopInThisThread = self;
   pthread_once(&g_ignoreSigPipeOnce, ignore_sigpipe);
-  self->usePoll = Settings_usePoll();
-  self->poller = self->usePoll ? Poller_new(self) : NULL;
-  self->epoller = self->usePoll ? NULL : EPoller_new(self);
+  self->pollerOps = Settings_usePoll() ? &Poller_ops : &EPoller_ops;
+  self->poller = self->pollerOps->create(self);
+  LOG_TRACE("EventLoop %p polls with %s", (void *)self, self->pollerOps->name);
   self->timerQueue = TimerQueue_new(self);
   ChannelList_init(&self->activeChannels);
   self->wakeupFd = create_eventfd();
@@ -93,8 +94,7 @@ void EventLoop_destroy(EventLoop *self) {
   MutexLock_destroy(&self->mutex);
   ChannelList_destroy(&self->activeChannels);
   TimerQueue_free(self->timerQueue);
-  Poller_free(self->poller);
-  EPoller_free(self->epoller);
+  self->pollerOps->destroy(self->poller);
   if (t_loopInThisThread == self)
     t_loopInThisThread = NULL;
 }
@@ -121,8 +121,11 @@ static void EventLoop_doPendingFunctors(EventLoop *self) {
   if (n > 0)
     LOG_TRACE("running %zu pending functors", n);
   self->callingPendingFunctors = true;
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
     functors[i].fn(functors[i].arg);
+    if (functors[i].release)
+      functors[i].release(functors[i].arg);
+  }
   self->callingPendingFunctors = false;
   free(functors);
 }
@@ -143,8 +146,7 @@ void EventLoop_loop(EventLoop *self) {
   while (!atomic_load(&self->quit)) {
     ChannelList_clear(&self->activeChannels);
     Timestamp pollReturnTime =
-        self->usePoll ? Poller_poll(self->poller, kPollTimeMs, &self->activeChannels)
-                      : EPoller_poll(self->epoller, kPollTimeMs, &self->activeChannels);
+        self->pollerOps->poll(self->poller, kPollTimeMs, &self->activeChannels);
     if (Logger_logLevel() <= LOG_LEVEL_TRACE)
       trace_active_channels(self);
     for (size_t i = 0; i < self->activeChannels.size; ++i)
@@ -168,13 +170,24 @@ void EventLoop_quit(EventLoop *self) {
 }
 
 void EventLoop_runInLoop(EventLoop *self, Functor fn, void *arg) {
-  if (EventLoop_isInLoopThread(self))
-    fn(arg);
-  else
-    EventLoop_queueInLoop(self, fn, arg);
+  EventLoop_runInLoopWithRelease(self, fn, arg, NULL);
 }
 
 void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg) {
+  EventLoop_queueInLoopWithRelease(self, fn, arg, NULL);
+}
+
+void EventLoop_runInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Functor release) {
+  if (EventLoop_isInLoopThread(self)) {
+    fn(arg);
+    if (release)
+      release(arg);
+  } else {
+    EventLoop_queueInLoopWithRelease(self, fn, arg, release);
+  }
+}
+
+void EventLoop_queueInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Functor release) {
   MutexLock_lock(&self->mutex);
   if (self->numPendingFunctors == self->pendingCapacity) {
     size_t capacity = self->pendingCapacity ? self->pendingCapacity * 2 : 16;
@@ -184,9 +197,7 @@ void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg) {
     self->pendingFunctors = grown;
     self->pendingCapacity = capacity;
   }
-  self->pendingFunctors[self->numPendingFunctors].fn = fn;
-  self->pendingFunctors[self->numPendingFunctors].arg = arg;
-  ++self->numPendingFunctors;
+  self->pendingFunctors[self->numPendingFunctors++] = (PendingFunctor){fn, arg, release};
   MutexLock_unlock(&self->mutex);
 
   // Wake the loop unless it will get to the functor anyway: another thread must wake it (it may
@@ -224,26 +235,13 @@ void EventLoop_cancel(EventLoop *self, TimerId timerId) {
 void EventLoop_updateChannel(EventLoop *self, Channel *channel) {
   assert(Channel_ownerLoop(channel) == self);
   EventLoop_assertInLoopThread(self);
-  if (self->usePoll)
-    Poller_updateChannel(self->poller, channel);
-  else
-    EPoller_updateChannel(self->epoller, channel);
+  self->pollerOps->updateChannel(self->poller, channel);
 }
 
 void EventLoop_removeChannel(EventLoop *self, Channel *channel) {
   assert(Channel_ownerLoop(channel) == self);
   EventLoop_assertInLoopThread(self);
-  if (self->usePoll)
-    Poller_removeChannel(self->poller, channel);
-  else
-    EPoller_removeChannel(self->epoller, channel);
-}
-
-bool EventLoop_hasChannel(EventLoop *self, Channel *channel) {
-  assert(Channel_ownerLoop(channel) == self);
-  EventLoop_assertInLoopThread(self);
-  return self->usePoll ? Poller_hasChannel(self->poller, channel)
-                       : EPoller_hasChannel(self->epoller, channel);
+  self->pollerOps->removeChannel(self->poller, channel);
 }
 
 void EventLoop_assertInLoopThread(const EventLoop *self) {

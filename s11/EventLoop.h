@@ -12,7 +12,6 @@
 
 #include "Callbacks.h"
 #include "Channel.h"
-#include "EPoller.h"
 #include "Mutex.h"
 #include "Poller.h"
 #include "TimerId.h"
@@ -27,17 +26,19 @@ struct TimerQueue;
 // A unit of work handed to the loop: fn(arg), run in the loop thread.
 typedef void (*Functor)(void *arg);
 
+// A queued call. release(arg), when set, runs right after fn(arg): the call held a reference
+// to arg (muduo binds a shared_ptr into the functor), and release drops it.
 typedef struct PendingFunctor {
   Functor fn;
   void *arg;
+  Functor release;
 } PendingFunctor;
 
 typedef struct EventLoop {
   // set at init
   pid_t threadId; // the owning thread's kernel tid
-  bool usePoll;
-  Poller *poller;   // when usePoll
-  EPoller *epoller; // otherwise
+  const PollerOps *pollerOps; // the backend: poll(2) or epoll, chosen once
+  void *poller;               // the backend's object
   struct TimerQueue *timerQueue;
   int wakeupFd; // an eventfd: written by other threads to break the loop out of poll
   Channel wakeupChannel;
@@ -72,6 +73,11 @@ void EventLoop_runInLoop(EventLoop *self, Functor fn, void *arg);
 /// Queues fn(arg) to run in the loop thread after the current iteration's events, in the
 /// order queued. Any thread.
 void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg);
+/// runInLoop for a call that holds a reference the caller took: fn(arg), then release(arg).
+/// Any thread.
+void EventLoop_runInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Functor release);
+/// queueInLoop for a call that holds a reference: fn(arg), then release(arg). Any thread.
+void EventLoop_queueInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Functor release);
 /// Makes the loop's poll return now. Any thread.
 void EventLoop_wakeup(EventLoop *self);
 
@@ -90,8 +96,6 @@ void EventLoop_cancel(EventLoop *self, TimerId timerId);
 void EventLoop_updateChannel(EventLoop *self, struct Channel *channel);
 /// Internal, for Channel: takes a channel out of the Poller. Loop thread only.
 void EventLoop_removeChannel(EventLoop *self, struct Channel *channel);
-/// True when the channel is registered with this loop's Poller. Loop thread only.
-bool EventLoop_hasChannel(EventLoop *self, struct Channel *channel);
 
 /// Aborts with a FATAL line unless called from the owner thread. Any thread.
 void EventLoop_assertInLoopThread(const EventLoop *self);

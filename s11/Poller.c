@@ -34,7 +34,7 @@ void ChannelList_push(ChannelList *self, Channel *channel) {
   self->items[self->size++] = channel;
 }
 
-Poller *Poller_new(EventLoop *loop) {
+static void *Poller_new(EventLoop *loop) {
   Poller *self = calloc(1, sizeof *self);
   if (self == NULL)
     LOG_FATAL("out of memory creating a Poller");
@@ -42,9 +42,8 @@ Poller *Poller_new(EventLoop *loop) {
   return self;
 }
 
-void Poller_free(Poller *self) {
-  if (self == NULL)
-    return;
+static void Poller_free(void *arg) {
+  Poller *self = arg;
   free(self->pollfds);
   free(self->channels);
   free(self);
@@ -68,7 +67,8 @@ static void Poller_fillActiveChannels(Poller *self, int numEvents, ChannelList *
   }
 }
 
-Timestamp Poller_poll(Poller *self, int timeoutMs, ChannelList *activeChannels) {
+static Timestamp Poller_poll(void *arg, int timeoutMs, ChannelList *activeChannels) {
+  Poller *self = arg;
   int numEvents = poll(self->pollfds, (nfds_t)self->numPollfds, timeoutMs);
   int savedErrno = errno;
   Timestamp now = Timestamp_now();
@@ -112,7 +112,8 @@ static void append_pollfd(Poller *self, int fd, short events) {
   pfd->revents = 0;
 }
 
-void Poller_updateChannel(Poller *self, Channel *channel) {
+static void Poller_updateChannel(void *arg, Channel *channel) {
+  Poller *self = arg;
   assert_in_loop_thread(self);
   int fd = Channel_fd(channel);
   LOG_TRACE("fd = %d events = %d", fd, Channel_events(channel));
@@ -140,7 +141,8 @@ void Poller_updateChannel(Poller *self, Channel *channel) {
   }
 }
 
-void Poller_removeChannel(Poller *self, Channel *channel) {
+static void Poller_removeChannel(void *arg, Channel *channel) {
+  Poller *self = arg;
   assert_in_loop_thread(self);
   int fd = Channel_fd(channel);
   LOG_TRACE("fd = %d", fd);
@@ -163,7 +165,11 @@ void Poller_removeChannel(Poller *self, Channel *channel) {
   Channel_setIndex(channel, -1);
 }
 
-bool Poller_hasChannel(const Poller *self, const Channel *channel) {
-  int fd = Channel_fd(channel);
-  return fd >= 0 && (size_t)fd < self->channelsCapacity && self->channels[fd] == channel;
-}
+const PollerOps Poller_ops = {
+    .name = "poll",
+    .create = Poller_new,
+    .destroy = Poller_free,
+    .poll = Poller_poll,
+    .updateChannel = Poller_updateChannel,
+    .removeChannel = Poller_removeChannel,
+};

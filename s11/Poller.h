@@ -3,7 +3,8 @@
 // The Poller only finds out which channels are active; it never calls them. Dispatch happens
 // afterwards, in EventLoop_loop, so a callback may change the set of channels (add, remove,
 // change interest) without invalidating the array poll() just filled.
-// Owned by its EventLoop (Poller_new / Poller_free); loop thread only.
+// EventLoop_init chooses its backend once, as an operations table (PollerOps, below): poll(2)
+// here, epoll in EPoller. The loop owns the backend's object; loop thread only.
 #ifndef REACTOR_POLLER_H
 #define REACTOR_POLLER_H
 
@@ -39,17 +40,21 @@ typedef struct Poller {
   size_t channelsCapacity;
 } Poller;
 
-Poller *Poller_new(struct EventLoop *loop);
-void Poller_free(Poller *self);
+// The IO multiplexer as an interface: the C form of muduo's virtual Poller (compare libevent's
+// eventop). Each backend fills one const table; `poller` is the object its create returned.
+typedef struct PollerOps {
+  const char *name;
+  void *(*create)(struct EventLoop *loop);
+  void (*destroy)(void *poller);
+  /// Waits up to timeoutMs for events, fills activeChannels, returns the time the wait returned.
+  Timestamp (*poll)(void *poller, int timeoutMs, ChannelList *activeChannels);
+  /// Adds the channel or changes its interest.
+  void (*updateChannel)(void *poller, struct Channel *channel);
+  /// Forgets the channel; it must have no interest left.
+  void (*removeChannel)(void *poller, struct Channel *channel);
+} PollerOps;
 
-/// Waits up to timeoutMs for events, fills activeChannels, returns the time poll returned.
-/// Loop thread only.
-Timestamp Poller_poll(Poller *self, int timeoutMs, ChannelList *activeChannels);
-/// Adds the channel or changes its interest. Loop thread only.
-void Poller_updateChannel(Poller *self, struct Channel *channel);
-/// Forgets the channel; it must have no interest left. Loop thread only.
-void Poller_removeChannel(Poller *self, struct Channel *channel);
-/// True when the channel is registered here (for asserts). Loop thread only.
-bool Poller_hasChannel(const Poller *self, const struct Channel *channel);
+/// The poll(2) backend.
+extern const PollerOps Poller_ops;
 
 #endif

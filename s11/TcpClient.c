@@ -17,25 +17,13 @@ TcpClient *TcpClient_new(EventLoop *loop, const InetAddress *serverAddr, const c
     LOG_FATAL("out of memory creating TcpClient %s", name);
   self->loop = loop;
   self->connector = Connector_new(loop, serverAddr);
+  self->callbacks.highWaterMark = kDefaultHighWaterMark;
   snprintf(self->name, sizeof self->name, "%s", name);
   atomic_init(&self->connect, false);
   MutexLock_init(&self->mutex);
   Connector_setNewConnectionCallback(self->connector, TcpClient_newConnection, self);
   LOG_TRACE("TcpClient_new[%s] - connector %p", self->name, (void *)self->connector);
   return self;
-}
-
-static void connect_destroyed_functor(void *arg) {
-  TcpConnection *conn = arg;
-  TcpConnection_connectDestroyed(conn);
-  TcpConnection_unref(conn);
-}
-
-// The close callback of a connection whose client is gone: destroy it, nothing else.
-static void detached_remove_connection(void *arg, TcpConnection *conn) {
-  (void)arg;
-  TcpConnection_ref(conn);
-  EventLoop_queueInLoop(TcpConnection_getLoop(conn), connect_destroyed_functor, conn);
 }
 
 void TcpClient_free(TcpClient *self) {
@@ -50,8 +38,9 @@ void TcpClient_free(TcpClient *self) {
   self->connection = NULL;
   MutexLock_unlock(&self->mutex);
   if (conn != NULL) {
-    // The connection outlives us for a moment: cut its way back to this client, then close.
-    TcpConnection_setCloseCallback(conn, detached_remove_connection, NULL);
+    // The connection outlives us for a moment: cut its way back to this client (with no
+    // close callback it destroys itself once closed), then close it.
+    TcpConnection_setCloseCallback(conn, NULL, NULL);
     TcpConnection_forceClose(conn);
     TcpConnection_unref(conn);
   }
@@ -105,18 +94,18 @@ Connector *TcpClient_connector(TcpClient *self) { return self->connector; }
 const char *TcpClient_name(const TcpClient *self) { return self->name; }
 
 void TcpClient_setConnectionCallback(TcpClient *self, ConnectionCallback cb, void *arg) {
-  self->connectionCallback = cb;
-  self->connectionArg = arg;
+  self->callbacks.connectionCallback = cb;
+  self->callbacks.connectionArg = arg;
 }
 
 void TcpClient_setMessageCallback(TcpClient *self, MessageCallback cb, void *arg) {
-  self->messageCallback = cb;
-  self->messageArg = arg;
+  self->callbacks.messageCallback = cb;
+  self->callbacks.messageArg = arg;
 }
 
 void TcpClient_setWriteCompleteCallback(TcpClient *self, WriteCompleteCallback cb, void *arg) {
-  self->writeCompleteCallback = cb;
-  self->writeCompleteArg = arg;
+  self->callbacks.writeCompleteCallback = cb;
+  self->callbacks.writeCompleteArg = arg;
 }
 
 void TcpClient_setConnectErrorCallback(TcpClient *self, ConnectErrorCallback cb, void *arg) {
@@ -139,10 +128,7 @@ static void TcpClient_newConnection(void *arg, int sockfd) {
 
   // Our reference is the one TcpConnection_new returns.
   TcpConnection *conn = TcpConnection_new(self->loop, connName, sockfd, &localAddr, &peerAddr);
-  TcpConnection_setConnectionCallback(conn, self->connectionCallback, self->connectionArg);
-  TcpConnection_setMessageCallback(conn, self->messageCallback, self->messageArg);
-  TcpConnection_setWriteCompleteCallback(conn, self->writeCompleteCallback,
-                                         self->writeCompleteArg);
+  TcpConnection_setCallbacks(conn, &self->callbacks);
   TcpConnection_setCloseCallback(conn, TcpClient_removeConnection, self);
   MutexLock_lock(&self->mutex);
   self->connection = conn;
@@ -160,8 +146,9 @@ static void TcpClient_removeConnection(void *arg, TcpConnection *conn) {
   self->connection = NULL;
   MutexLock_unlock(&self->mutex);
 
-  // Our reference goes with the functor; destruction waits until the handler has returned.
-  EventLoop_queueInLoop(self->loop, connect_destroyed_functor, conn);
+  // Our reference goes with the queued call; destruction waits until the handler has returned.
+  EventLoop_queueInLoopWithRelease(self->loop, TcpConnection_connectDestroyed, conn,
+                                   TcpConnection_release);
   if (self->retry && atomic_load(&self->connect)) {
     char addr[kHostPortLen];
     LOG_INFO("TcpClient_removeConnection[%s] - Reconnecting to %s", self->name,

@@ -25,14 +25,9 @@ typedef struct TcpClient {
   Connector *connector;
   char name[64];
   // set before connect
-  ConnectionCallback connectionCallback;
-  void *connectionArg;
-  MessageCallback messageCallback;
-  void *messageArg;
-  WriteCompleteCallback writeCompleteCallback;
-  void *writeCompleteArg;
-  // loop thread only
+  ConnectionCallbacks callbacks; // copied into each new connection
   bool retry;
+  // loop thread only
   int nextConnId;
   // any thread
   atomic_bool connect;

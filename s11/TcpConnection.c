@@ -17,40 +17,24 @@ static void TcpConnection_handleClose(void *arg);
 static void TcpConnection_handleError(void *arg);
 
 static const char *state_to_string(int state) {
-  switch (state) {
-  case kConnecting:
-    return "kConnecting";
-  case kConnected:
-    return "kConnected";
-  case kDisconnecting:
-    return "kDisconnecting";
-  case kDisconnected:
-    return "kDisconnected";
-  default:
-    return "unknown state";
-  }
+  static const char *const kNames[] = {"kConnecting", "kConnected", "kDisconnecting",
+                                       "kDisconnected"};
+  return state >= 0 && state <= kDisconnected ? kNames[state] : "unknown state";
 }
 
 static int get_state(const TcpConnection *self) { return atomic_load(&self->state); }
 static void set_state(TcpConnection *self, int state) { atomic_store(&self->state, state); }
 
-// The defaults, when the owner sets no callback: log the change, discard the input.
-static void default_connection_callback(void *arg, TcpConnection *conn) {
-  (void)arg;
-  LOG_TRACE("%s is %s", conn->name, TcpConnection_connected(conn) ? "UP" : "DOWN");
+// Up or down: the connection callback, or with none a TRACE line.
+static void notify_connection(TcpConnection *self) {
+  if (self->callbacks.connectionCallback)
+    self->callbacks.connectionCallback(self->callbacks.connectionArg, self);
+  else
+    LOG_TRACE("%s is %s", self->name, TcpConnection_connected(self) ? "UP" : "DOWN");
 }
 
-static void default_message_callback(void *arg, TcpConnection *conn, Buffer *buf,
-                                     Timestamp receiveTime) {
-  (void)arg;
-  (void)conn;
-  (void)receiveTime;
-  Buffer_retrieveAll(buf);
-}
-
-// The Channel's tie: hold the connection while one of its handlers runs.
-static void hold(void *owner) { TcpConnection_ref(owner); }
-static void release(void *owner) { TcpConnection_unref(owner); }
+// The Channel's tie holds the connection while one of its handlers runs.
+static void hold(void *conn) { TcpConnection_ref(conn); }
 
 TcpConnection *TcpConnection_new(EventLoop *loop, const char *name, int sockfd,
                                  const InetAddress *localAddr, const InetAddress *peerAddr) {
@@ -65,9 +49,7 @@ TcpConnection *TcpConnection_new(EventLoop *loop, const char *name, int sockfd,
   self->peerAddr = *peerAddr;
   atomic_init(&self->refCount, 1);
   atomic_init(&self->state, kConnecting);
-  self->connectionCallback = default_connection_callback;
-  self->messageCallback = default_message_callback;
-  self->highWaterMark = kDefaultHighWaterMark;
+  self->callbacks.highWaterMark = kDefaultHighWaterMark;
   Buffer_init(&self->inputBuffer);
   Buffer_init(&self->outputBuffer);
   Channel_setReadCallback(&self->channel, TcpConnection_handleRead, self);
@@ -79,7 +61,8 @@ TcpConnection *TcpConnection_new(EventLoop *loop, const char *name, int sockfd,
   return self;
 }
 
-void TcpConnection_free(TcpConnection *self) {
+// Called by the last TcpConnection_unref.
+static void TcpConnection_free(TcpConnection *self) {
   LOG_DEBUG("dtor[%s] at %p fd=%d state=%s", self->name, (void *)self,
             Socket_fd(&self->socket), state_to_string(get_state(self)));
   assert(get_state(self) == kDisconnected);
@@ -103,45 +86,10 @@ void TcpConnection_unref(TcpConnection *self) {
     TcpConnection_free(self);
 }
 
-EventLoop *TcpConnection_getLoop(const TcpConnection *self) { return self->loop; }
-const char *TcpConnection_name(const TcpConnection *self) { return self->name; }
-const InetAddress *TcpConnection_localAddress(const TcpConnection *self) {
-  return &self->localAddr;
-}
-const InetAddress *TcpConnection_peerAddress(const TcpConnection *self) {
-  return &self->peerAddr;
-}
-bool TcpConnection_connected(const TcpConnection *self) { return get_state(self) == kConnected; }
-bool TcpConnection_disconnected(const TcpConnection *self) {
-  return get_state(self) == kDisconnected;
-}
+void TcpConnection_release(void *conn) { TcpConnection_unref(conn); }
 
-void TcpConnection_setContext(TcpConnection *self, void *context) { self->context = context; }
-void *TcpConnection_getContext(const TcpConnection *self) { return self->context; }
-Buffer *TcpConnection_inputBuffer(TcpConnection *self) { return &self->inputBuffer; }
-Buffer *TcpConnection_outputBuffer(TcpConnection *self) { return &self->outputBuffer; }
-
-void TcpConnection_setConnectionCallback(TcpConnection *self, ConnectionCallback cb, void *arg) {
-  self->connectionCallback = cb ? cb : default_connection_callback;
-  self->connectionArg = arg;
-}
-
-void TcpConnection_setMessageCallback(TcpConnection *self, MessageCallback cb, void *arg) {
-  self->messageCallback = cb ? cb : default_message_callback;
-  self->messageArg = arg;
-}
-
-void TcpConnection_setWriteCompleteCallback(TcpConnection *self, WriteCompleteCallback cb,
-                                            void *arg) {
-  self->writeCompleteCallback = cb;
-  self->writeCompleteArg = arg;
-}
-
-void TcpConnection_setHighWaterMarkCallback(TcpConnection *self, HighWaterMarkCallback cb,
-                                            void *arg, size_t highWaterMark) {
-  self->highWaterMarkCallback = cb;
-  self->highWaterMarkArg = arg;
-  self->highWaterMark = highWaterMark;
+void TcpConnection_setCallbacks(TcpConnection *self, const ConnectionCallbacks *callbacks) {
+  self->callbacks = *callbacks;
 }
 
 void TcpConnection_setCloseCallback(TcpConnection *self, CloseCallback cb, void *arg) {
@@ -149,43 +97,54 @@ void TcpConnection_setCloseCallback(TcpConnection *self, CloseCallback cb, void 
   self->closeArg = arg;
 }
 
-// --- callbacks queued for later in the loop thread; each holds a reference ------------------
+// --- calls queued for the loop thread ----------------------------------------------------------
+// Each holds a reference to the connection until its release has run. A queued user callback
+// runs after this iteration's events, so a close may come first: then it is dropped, because
+// nothing of a connection runs after its "down".
 
-static void write_complete_functor(void *arg) {
-  TcpConnection *self = arg;
-  if (self->writeCompleteCallback)
-    self->writeCompleteCallback(self->writeCompleteArg, self);
-  TcpConnection_unref(self);
-}
-
-static void queue_write_complete(TcpConnection *self) {
-  if (self->writeCompleteCallback == NULL)
-    return;
-  TcpConnection_ref(self);
-  EventLoop_queueInLoop(self->loop, write_complete_functor, self);
-}
-
-typedef struct HighWaterMarkCall {
+// A queued call that carries a length, and bytes to send, with it.
+typedef struct ConnectionCall {
   TcpConnection *conn;
   size_t len;
-} HighWaterMarkCall;
+  char data[];
+} ConnectionCall;
 
-static void high_water_mark_functor(void *arg) {
-  HighWaterMarkCall *call = arg;
-  TcpConnection *self = call->conn;
-  self->highWaterMarkCallback(self->highWaterMarkArg, self, call->len);
-  TcpConnection_unref(self);
+static ConnectionCall *new_call(TcpConnection *conn, const void *data, size_t len) {
+  ConnectionCall *call = malloc(sizeof *call + (data ? len : 0));
+  if (call == NULL)
+    LOG_FATAL("out of memory queueing a call for %s (%zu bytes)", conn->name, len);
+  TcpConnection_ref(conn);
+  call->conn = conn;
+  call->len = len;
+  if (data)
+    memcpy(call->data, data, len);
+  return call;
+}
+
+static void free_call(void *arg) {
+  ConnectionCall *call = arg;
+  TcpConnection_unref(call->conn);
   free(call);
 }
 
-static void queue_high_water_mark(TcpConnection *self, size_t len) {
-  HighWaterMarkCall *call = malloc(sizeof *call);
-  if (call == NULL)
-    LOG_FATAL("out of memory queueing a high-water-mark callback");
+static void call_write_complete(void *arg) {
+  TcpConnection *self = arg;
+  if (get_state(self) != kDisconnected)
+    self->callbacks.writeCompleteCallback(self->callbacks.writeCompleteArg, self);
+}
+
+static void queue_write_complete(TcpConnection *self) {
+  if (self->callbacks.writeCompleteCallback == NULL)
+    return;
   TcpConnection_ref(self);
-  call->conn = self;
-  call->len = len;
-  EventLoop_queueInLoop(self->loop, high_water_mark_functor, call);
+  EventLoop_queueInLoopWithRelease(self->loop, call_write_complete, self, TcpConnection_release);
+}
+
+static void call_high_water_mark(void *arg) {
+  ConnectionCall *call = arg;
+  TcpConnection *self = call->conn;
+  if (get_state(self) != kDisconnected)
+    self->callbacks.highWaterMarkCallback(self->callbacks.highWaterMarkArg, self, call->len);
 }
 
 // --- sending --------------------------------------------------------------------------------
@@ -197,7 +156,6 @@ static void TcpConnection_sendInLoop(TcpConnection *self, const void *data, size
     return;
   }
   size_t remaining = len;
-  bool faultError = false;
   // Nothing queued: try to write directly, and keep only what the kernel did not take.
   if (!Channel_isWriting(&self->channel) && Buffer_readableBytes(&self->outputBuffer) == 0) {
     ssize_t nwrote = write(Channel_fd(&self->channel), data, len);
@@ -208,33 +166,25 @@ static void TcpConnection_sendInLoop(TcpConnection *self, const void *data, size
     } else if (errno != EWOULDBLOCK) {
       LOG_SYSERR("TcpConnection %s TcpConnection_sendInLoop", self->name);
       if (errno == EPIPE || errno == ECONNRESET)
-        faultError = true; // the peer is gone; the read side will see the close
+        return; // the peer is gone; the read side will see the close
     }
   }
-  if (faultError || remaining == 0)
+  if (remaining == 0)
     return;
 
   size_t oldLen = Buffer_readableBytes(&self->outputBuffer);
-  if (oldLen < self->highWaterMark && oldLen + remaining >= self->highWaterMark &&
-      self->highWaterMarkCallback)
-    queue_high_water_mark(self, oldLen + remaining);
+  size_t mark = self->callbacks.highWaterMark;
+  if (oldLen < mark && oldLen + remaining >= mark && self->callbacks.highWaterMarkCallback)
+    EventLoop_queueInLoopWithRelease(self->loop, call_high_water_mark,
+                                     new_call(self, NULL, oldLen + remaining), free_call);
   Buffer_append(&self->outputBuffer, (const char *)data + (len - remaining), remaining);
   if (!Channel_isWriting(&self->channel))
     Channel_enableWriting(&self->channel);
 }
 
-// A send from another thread: the bytes are copied, then sent in the loop thread.
-typedef struct SendRequest {
-  TcpConnection *conn;
-  size_t len;
-  char data[];
-} SendRequest;
-
-static void send_request_functor(void *arg) {
-  SendRequest *request = arg;
-  TcpConnection_sendInLoop(request->conn, request->data, request->len);
-  TcpConnection_unref(request->conn);
-  free(request);
+static void send_call(void *arg) {
+  ConnectionCall *call = arg;
+  TcpConnection_sendInLoop(call->conn, call->data, call->len);
 }
 
 void TcpConnection_send(TcpConnection *self, const void *data, size_t len) {
@@ -243,18 +193,10 @@ void TcpConnection_send(TcpConnection *self, const void *data, size_t len) {
              state_to_string(get_state(self)), len);
     return;
   }
-  if (EventLoop_isInLoopThread(self->loop)) {
+  if (EventLoop_isInLoopThread(self->loop))
     TcpConnection_sendInLoop(self, data, len);
-    return;
-  }
-  SendRequest *request = malloc(sizeof *request + len);
-  if (request == NULL)
-    LOG_FATAL("out of memory copying a send of %zu bytes", len);
-  TcpConnection_ref(self);
-  request->conn = self;
-  request->len = len;
-  memcpy(request->data, data, len);
-  EventLoop_runInLoop(self->loop, send_request_functor, request);
+  else // the bytes are the caller's: copy them for the loop thread
+    EventLoop_runInLoopWithRelease(self->loop, send_call, new_call(self, data, len), free_call);
 }
 
 void TcpConnection_sendBuffer(TcpConnection *self, Buffer *buf) {
@@ -264,43 +206,43 @@ void TcpConnection_sendBuffer(TcpConnection *self, Buffer *buf) {
 
 // --- closing ----------------------------------------------------------------------------------
 
-static void TcpConnection_shutdownInLoop(TcpConnection *self) {
+static void TcpConnection_shutdownInLoop(void *arg) {
+  TcpConnection *self = arg;
   EventLoop_assertInLoopThread(self->loop);
   // Still writing: TcpConnection_handleWrite shuts down once the output buffer drains.
   if (!Channel_isWriting(&self->channel))
     Socket_shutdownWrite(&self->socket);
 }
 
-static void shutdown_functor(void *arg) {
-  TcpConnection *self = arg;
-  TcpConnection_shutdownInLoop(self);
-  TcpConnection_unref(self);
-}
-
 void TcpConnection_shutdown(TcpConnection *self) {
   int expected = kConnected;
   if (atomic_compare_exchange_strong(&self->state, &expected, kDisconnecting)) {
     TcpConnection_ref(self);
-    EventLoop_runInLoop(self->loop, shutdown_functor, self);
+    EventLoop_runInLoopWithRelease(self->loop, TcpConnection_shutdownInLoop, self,
+                                   TcpConnection_release);
   }
 }
 
-static void force_close_functor(void *arg) {
+static void TcpConnection_forceCloseInLoop(void *arg) {
   TcpConnection *self = arg;
   int state = get_state(self);
   if (state == kConnected || state == kDisconnecting)
     TcpConnection_handleClose(self);
-  TcpConnection_unref(self);
 }
 
 void TcpConnection_forceClose(TcpConnection *self) {
+  // Compare-and-swap, not a load and then a store: a close in the loop thread landing between
+  // the two would be overwritten, and the connection would close (and say "down") twice.
   int state = get_state(self);
-  if (state == kConnected || state == kDisconnecting) {
-    set_state(self, kDisconnecting);
-    TcpConnection_ref(self);
-    // Queued, not run: a forceClose from inside a callback must not free what the caller
-    // still uses.
-    EventLoop_queueInLoop(self->loop, force_close_functor, self);
+  while (state == kConnected || state == kDisconnecting) {
+    if (atomic_compare_exchange_weak(&self->state, &state, kDisconnecting)) {
+      TcpConnection_ref(self);
+      // Queued, not run: a forceClose from inside a callback must not close the connection
+      // under the caller's feet.
+      EventLoop_queueInLoopWithRelease(self->loop, TcpConnection_forceCloseInLoop, self,
+                                       TcpConnection_release);
+      return;
+    }
   }
 }
 
@@ -321,23 +263,25 @@ void TcpConnection_startRead(TcpConnection *self) {
     Channel_enableReading(&self->channel);
 }
 
-void TcpConnection_connectEstablished(TcpConnection *self) {
+void TcpConnection_connectEstablished(void *conn) {
+  TcpConnection *self = conn;
   EventLoop_assertInLoopThread(self->loop);
   assert(get_state(self) == kConnecting);
   set_state(self, kConnected);
-  Channel_tie(&self->channel, hold, release, self);
+  Channel_tie(&self->channel, hold, TcpConnection_release, self);
   Channel_enableReading(&self->channel);
-  self->connectionCallback(self->connectionArg, self);
+  notify_connection(self);
 }
 
-void TcpConnection_connectDestroyed(TcpConnection *self) {
+void TcpConnection_connectDestroyed(void *conn) {
+  TcpConnection *self = conn;
   EventLoop_assertInLoopThread(self->loop);
   int state = get_state(self);
   if (state == kConnected || state == kDisconnecting) {
     // Destroyed without a close first (the owner is going away): still say it went down.
     set_state(self, kDisconnected);
     Channel_disableAll(&self->channel);
-    self->connectionCallback(self->connectionArg, self);
+    notify_connection(self);
   }
   if (self->channel.addedToLoop) {
     if (!Channel_isNoneEvent(&self->channel))
@@ -355,8 +299,11 @@ static void TcpConnection_handleRead(void *arg, Timestamp receiveTime) {
     return; // a stale event from the poll that also reported the close
   int savedErrno = 0;
   ssize_t n = Buffer_readFd(&self->inputBuffer, Channel_fd(&self->channel), &savedErrno);
-  if (n > 0) {
-    self->messageCallback(self->messageArg, self, &self->inputBuffer, receiveTime);
+  if (n > 0 && self->callbacks.messageCallback) {
+    self->callbacks.messageCallback(self->callbacks.messageArg, self, &self->inputBuffer,
+                                    receiveTime);
+  } else if (n > 0) {
+    Buffer_retrieveAll(&self->inputBuffer); // no message callback: discard the input
   } else if (n == 0) {
     if (Buffer_readableBytes(&self->outputBuffer) > 0) {
       // The peer has finished sending but may still be reading: flush what we owe it first
@@ -404,6 +351,8 @@ static void TcpConnection_handleWrite(void *arg) {
   }
 }
 
+// Every way here holds a reference (the Channel's tie, or forceClose's queued call), so the
+// owner's close callback may drop its own.
 static void TcpConnection_handleClose(void *arg) {
   TcpConnection *self = arg;
   EventLoop_assertInLoopThread(self->loop);
@@ -414,12 +363,14 @@ static void TcpConnection_handleClose(void *arg) {
     return; // closed already in this poll batch (error, then hang-up)
   set_state(self, kDisconnected);
   Channel_disableAll(&self->channel);
-  // The owner's close callback may drop its reference: hold one until we are done.
-  TcpConnection_ref(self);
-  self->connectionCallback(self->connectionArg, self);
-  if (self->closeCallback)
+  notify_connection(self);
+  if (self->closeCallback) {
     self->closeCallback(self->closeArg, self);
-  TcpConnection_unref(self);
+  } else { // no owner any more: destroy ourselves once this handler has returned
+    TcpConnection_ref(self);
+    EventLoop_queueInLoopWithRelease(self->loop, TcpConnection_connectDestroyed, self,
+                                     TcpConnection_release);
+  }
 }
 
 static void TcpConnection_handleError(void *arg) {

@@ -9,10 +9,12 @@
 //     until the close callback has handed the connection back;
 //   - the Channel, while a handler runs (Channel_tie), so a handler that closes the
 //     connection never runs on freed memory;
-//   - every functor queued for it (connectEstablished, connectDestroyed, a send from another
-//     thread, a queued write-complete or high-water-mark callback);
+//   - every call queued for it (connectEstablished, connectDestroyed, a send from another
+//     thread, a queued write-complete or high-water-mark callback): the call's release
+//     function, TcpConnection_release, drops it;
 //   - user code that calls TcpConnection_ref to keep it past a callback.
 // The last TcpConnection_unref frees it, after connectDestroyed has removed its channel.
+// No callback of a connection runs after its connection callback has said "down".
 //
 // Thread rules: send, shutdown, forceClose, ref/unref and the getters are safe from any
 // thread; everything else runs in the IO loop's thread.
@@ -53,18 +55,10 @@ typedef struct TcpConnection {
   atomic_int refCount;
   atomic_int state; // a TcpConnectionState
   // set by the owner before connectEstablished, then read in the loop thread
-  ConnectionCallback connectionCallback;
-  void *connectionArg;
-  MessageCallback messageCallback;
-  void *messageArg;
-  WriteCompleteCallback writeCompleteCallback;
-  void *writeCompleteArg;
-  HighWaterMarkCallback highWaterMarkCallback;
-  void *highWaterMarkArg;
-  size_t highWaterMark;
+  ConnectionCallbacks callbacks;
+  // loop thread only (the owner sets it before connectEstablished, and may clear it later)
   CloseCallback closeCallback;
   void *closeArg;
-  // loop thread only
   Buffer inputBuffer;
   Buffer outputBuffer;
   bool peerClosed; // read EOF while output was pending: close once it is flushed
@@ -82,15 +76,24 @@ TcpConnection *TcpConnection_new(struct EventLoop *loop, const char *name, int s
 void TcpConnection_ref(TcpConnection *self);
 /// Drops a reference; the last one frees the connection. Any thread.
 void TcpConnection_unref(TcpConnection *self);
-/// Frees the connection: called by the last TcpConnection_unref, never directly.
-void TcpConnection_free(TcpConnection *self);
+/// TcpConnection_unref in the shape of a Functor: the release of a queued call. Any thread.
+void TcpConnection_release(void *conn);
 
-struct EventLoop *TcpConnection_getLoop(const TcpConnection *self);
-const char *TcpConnection_name(const TcpConnection *self);
-const InetAddress *TcpConnection_localAddress(const TcpConnection *self);
-const InetAddress *TcpConnection_peerAddress(const TcpConnection *self);
-bool TcpConnection_connected(const TcpConnection *self);
-bool TcpConnection_disconnected(const TcpConnection *self);
+// Getters. Any thread.
+static inline struct EventLoop *TcpConnection_getLoop(const TcpConnection *c) { return c->loop; }
+static inline const char *TcpConnection_name(const TcpConnection *c) { return c->name; }
+static inline const InetAddress *TcpConnection_localAddress(const TcpConnection *c) {
+  return &c->localAddr;
+}
+static inline const InetAddress *TcpConnection_peerAddress(const TcpConnection *c) {
+  return &c->peerAddr;
+}
+static inline bool TcpConnection_connected(const TcpConnection *c) {
+  return atomic_load(&c->state) == kConnected;
+}
+static inline bool TcpConnection_disconnected(const TcpConnection *c) {
+  return atomic_load(&c->state) == kDisconnected;
+}
 
 /// Sends len bytes. From another thread the bytes are copied and sent in the loop thread.
 /// Dropped with a warning when the connection is not connected. Any thread.
@@ -108,25 +111,28 @@ void TcpConnection_setTcpNoDelay(TcpConnection *self, bool on);
 void TcpConnection_stopRead(TcpConnection *self);
 void TcpConnection_startRead(TcpConnection *self);
 
-void TcpConnection_setContext(TcpConnection *self, void *context);
-void *TcpConnection_getContext(const TcpConnection *self);
-Buffer *TcpConnection_inputBuffer(TcpConnection *self);
-Buffer *TcpConnection_outputBuffer(TcpConnection *self);
+// The user's context and the buffers. Loop thread only.
+static inline void TcpConnection_setContext(TcpConnection *c, void *context) {
+  c->context = context;
+}
+static inline void *TcpConnection_getContext(const TcpConnection *c) { return c->context; }
+static inline Buffer *TcpConnection_inputBuffer(TcpConnection *c) { return &c->inputBuffer; }
+static inline Buffer *TcpConnection_outputBuffer(TcpConnection *c) { return &c->outputBuffer; }
 
-// Callback slots, set by the owner before connectEstablished.
-void TcpConnection_setConnectionCallback(TcpConnection *self, ConnectionCallback cb, void *arg);
-void TcpConnection_setMessageCallback(TcpConnection *self, MessageCallback cb, void *arg);
-void TcpConnection_setWriteCompleteCallback(TcpConnection *self, WriteCompleteCallback cb,
-                                            void *arg);
-void TcpConnection_setHighWaterMarkCallback(TcpConnection *self, HighWaterMarkCallback cb,
-                                            void *arg, size_t highWaterMark);
-/// Internal, for TcpServer and TcpClient.
+/// Internal, for TcpServer and TcpClient: copies the owner's callbacks. Before
+/// connectEstablished, in any thread.
+void TcpConnection_setCallbacks(TcpConnection *self, const ConnectionCallbacks *callbacks);
+/// Internal: the owner's close callback, which lets go of the connection. With none (the owner
+/// has gone), a closing connection destroys itself. Before connectEstablished, or later in the
+/// loop thread.
 void TcpConnection_setCloseCallback(TcpConnection *self, CloseCallback cb, void *arg);
 
+// The last two are Functors (conn: the TcpConnection), so the owner can queue them with a
+// reference: EventLoop_runInLoopWithRelease(loop, fn, conn, TcpConnection_release).
 /// Internal: starts reading and calls the connection callback (up). Loop thread, once.
-void TcpConnection_connectEstablished(TcpConnection *self);
+void TcpConnection_connectEstablished(void *conn);
 /// Internal: the last step of closing: calls the connection callback (down) if that has not
 /// happened yet and removes the channel. Loop thread, once.
-void TcpConnection_connectDestroyed(TcpConnection *self);
+void TcpConnection_connectDestroyed(void *conn);
 
 #endif

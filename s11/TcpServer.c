@@ -26,7 +26,7 @@ TcpServer *TcpServer_new(EventLoop *loop, const InetAddress *listenAddr) {
   InetAddress bound = Acceptor_listenAddress(&self->acceptor);
   InetAddress_toHostPort(&bound, self->name, sizeof self->name);
   self->threadPool = EventLoopThreadPool_new(loop);
-  self->highWaterMark = kDefaultHighWaterMark;
+  self->callbacks.highWaterMark = kDefaultHighWaterMark;
   atomic_init(&self->pendingRemovals, 0);
   Acceptor_setNewConnectionCallback(&self->acceptor, TcpServer_newConnection, self);
   return self;
@@ -51,25 +51,25 @@ InetAddress TcpServer_listenAddress(const TcpServer *self) {
 size_t TcpServer_numConnections(const TcpServer *self) { return self->numConnections; }
 
 void TcpServer_setConnectionCallback(TcpServer *self, ConnectionCallback cb, void *arg) {
-  self->connectionCallback = cb;
-  self->connectionArg = arg;
+  self->callbacks.connectionCallback = cb;
+  self->callbacks.connectionArg = arg;
 }
 
 void TcpServer_setMessageCallback(TcpServer *self, MessageCallback cb, void *arg) {
-  self->messageCallback = cb;
-  self->messageArg = arg;
+  self->callbacks.messageCallback = cb;
+  self->callbacks.messageArg = arg;
 }
 
 void TcpServer_setWriteCompleteCallback(TcpServer *self, WriteCompleteCallback cb, void *arg) {
-  self->writeCompleteCallback = cb;
-  self->writeCompleteArg = arg;
+  self->callbacks.writeCompleteCallback = cb;
+  self->callbacks.writeCompleteArg = arg;
 }
 
 void TcpServer_setHighWaterMarkCallback(TcpServer *self, HighWaterMarkCallback cb, void *arg,
                                         size_t highWaterMark) {
-  self->highWaterMarkCallback = cb;
-  self->highWaterMarkArg = arg;
-  self->highWaterMark = highWaterMark;
+  self->callbacks.highWaterMarkCallback = cb;
+  self->callbacks.highWaterMarkArg = arg;
+  self->callbacks.highWaterMark = highWaterMark;
 }
 
 // --- the table ------------------------------------------------------------------------------
@@ -92,20 +92,6 @@ static void table_erase(TcpServer *self, TcpConnection *conn) {
     conn->next->prev = conn->prev;
   conn->prev = conn->next = NULL;
   --self->numConnections;
-}
-
-// --- functors carrying a connection reference -------------------------------------------------
-
-static void connect_established_functor(void *arg) {
-  TcpConnection *conn = arg;
-  TcpConnection_connectEstablished(conn);
-  TcpConnection_unref(conn);
-}
-
-static void connect_destroyed_functor(void *arg) {
-  TcpConnection *conn = arg;
-  TcpConnection_connectDestroyed(conn);
-  TcpConnection_unref(conn);
 }
 
 // --- accepting and removing -------------------------------------------------------------------
@@ -143,15 +129,11 @@ static void TcpServer_newConnection(void *arg, int sockfd, const InetAddress *pe
   // The table's reference is the one TcpConnection_new returns.
   TcpConnection *conn = TcpConnection_new(ioLoop, connName, sockfd, &localAddr, peerAddr);
   table_insert(self, conn);
-  TcpConnection_setConnectionCallback(conn, self->connectionCallback, self->connectionArg);
-  TcpConnection_setMessageCallback(conn, self->messageCallback, self->messageArg);
-  TcpConnection_setWriteCompleteCallback(conn, self->writeCompleteCallback,
-                                         self->writeCompleteArg);
-  TcpConnection_setHighWaterMarkCallback(conn, self->highWaterMarkCallback,
-                                         self->highWaterMarkArg, self->highWaterMark);
+  TcpConnection_setCallbacks(conn, &self->callbacks);
   TcpConnection_setCloseCallback(conn, TcpServer_removeConnection, self);
-  TcpConnection_ref(conn);
-  EventLoop_runInLoop(ioLoop, connect_established_functor, conn);
+  TcpConnection_ref(conn); // the queued call's
+  EventLoop_runInLoopWithRelease(ioLoop, TcpConnection_connectEstablished, conn,
+                                 TcpConnection_release);
 }
 
 // Base loop thread: the table lets go; the connection is destroyed back in its IO loop.
@@ -162,10 +144,10 @@ static void TcpServer_removeConnectionInLoop(void *arg) {
   if (!self->freeing) {
     LOG_INFO("TcpServer_removeConnectionInLoop [%s] - connection %s", self->name, conn->name);
     table_erase(self, conn);
-    // The table's reference goes with the functor.
-    EventLoop_queueInLoop(TcpConnection_getLoop(conn), connect_destroyed_functor, conn);
+    // The table's reference goes with the queued call.
+    EventLoop_queueInLoopWithRelease(TcpConnection_getLoop(conn), TcpConnection_connectDestroyed,
+                                     conn, TcpConnection_release);
   }
-  TcpConnection_unref(conn); // the hop's reference
   if (atomic_fetch_sub(&self->pendingRemovals, 1) == 1 && self->freeing)
     free(self);
 }
@@ -174,8 +156,9 @@ static void TcpServer_removeConnectionInLoop(void *arg) {
 static void TcpServer_removeConnection(void *arg, TcpConnection *conn) {
   TcpServer *self = arg;
   atomic_fetch_add(&self->pendingRemovals, 1);
-  TcpConnection_ref(conn);
-  EventLoop_runInLoop(self->loop, TcpServer_removeConnectionInLoop, conn);
+  TcpConnection_ref(conn); // the hop's
+  EventLoop_runInLoopWithRelease(self->loop, TcpServer_removeConnectionInLoop, conn,
+                                 TcpConnection_release);
 }
 
 void TcpServer_free(TcpServer *self) {
@@ -188,9 +171,10 @@ void TcpServer_free(TcpServer *self) {
   while (self->connections != NULL) {
     TcpConnection *conn = self->connections;
     table_erase(self, conn);
-    EventLoop_runInLoop(TcpConnection_getLoop(conn), connect_destroyed_functor, conn);
+    EventLoop_runInLoopWithRelease(TcpConnection_getLoop(conn), TcpConnection_connectDestroyed,
+                                   conn, TcpConnection_release); // the table's reference
   }
-  // Joining the IO threads runs their queued work, connect_destroyed_functor included.
+  // Joining the IO threads runs their queued work, these connectDestroyed calls included.
   EventLoopThreadPool_free(self->threadPool);
   self->threadPool = NULL;
   // A removal may still be on its way to the base loop: the last one frees the server.

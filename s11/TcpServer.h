@@ -27,15 +27,7 @@ typedef struct TcpServer {
   Acceptor acceptor;
   EventLoopThreadPool *threadPool;
   // set before start
-  ConnectionCallback connectionCallback;
-  void *connectionArg;
-  MessageCallback messageCallback;
-  void *messageArg;
-  WriteCompleteCallback writeCompleteCallback;
-  void *writeCompleteArg;
-  HighWaterMarkCallback highWaterMarkCallback;
-  void *highWaterMarkArg;
-  size_t highWaterMark;
+  ConnectionCallbacks callbacks; // copied into each new connection
   // base loop thread only
   bool started;
   bool freeing;

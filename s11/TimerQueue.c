@@ -126,77 +126,6 @@ static void heap_remove(TimerQueue *self, Timer *timer) {
   timer->heapIndex = kNotInHeap;
 }
 
-// --- the active timers, by sequence number ------------------------------------------------
-// Open addressing with linear probing; deletion shifts later entries back, so there are no
-// tombstones. The table stays at most half full.
-
-static size_t slot_of(const TimerQueue *self, int64_t sequence) {
-  uint64_t h = (uint64_t)sequence * 0x9E3779B97F4A7C15ull; // Fibonacci hashing
-  return (size_t)(h >> 32) & (self->activeCapacity - 1);
-}
-
-static void active_grow(TimerQueue *self);
-
-static void active_insert(TimerQueue *self, Timer *timer) {
-  if (2 * (self->activeCount + 1) > self->activeCapacity)
-    active_grow(self);
-  size_t i = slot_of(self, timer->sequence);
-  while (self->activeTimers[i] != NULL)
-    i = (i + 1) & (self->activeCapacity - 1);
-  self->activeTimers[i] = timer;
-  ++self->activeCount;
-}
-
-static void active_grow(TimerQueue *self) {
-  Timer **old = self->activeTimers;
-  size_t oldCapacity = self->activeCapacity;
-  self->activeCapacity = oldCapacity ? oldCapacity * 2 : 64;
-  self->activeTimers = calloc(self->activeCapacity, sizeof *self->activeTimers);
-  if (self->activeTimers == NULL)
-    LOG_FATAL("out of memory growing the active timer table to %zu", self->activeCapacity);
-  self->activeCount = 0;
-  for (size_t i = 0; i < oldCapacity; ++i)
-    if (old[i] != NULL)
-      active_insert(self, old[i]);
-  free(old);
-}
-
-// The live timer with this sequence number, or NULL; *slot gets its slot.
-static Timer *active_find(const TimerQueue *self, int64_t sequence, size_t *slot) {
-  if (self->activeCapacity == 0)
-    return NULL;
-  size_t i = slot_of(self, sequence);
-  while (self->activeTimers[i] != NULL) {
-    if (self->activeTimers[i]->sequence == sequence) {
-      *slot = i;
-      return self->activeTimers[i];
-    }
-    i = (i + 1) & (self->activeCapacity - 1);
-  }
-  return NULL;
-}
-
-static void active_erase(TimerQueue *self, Timer *timer) {
-  size_t hole;
-  Timer *found = active_find(self, timer->sequence, &hole);
-  assert(found == timer);
-  (void)found;
-  self->activeTimers[hole] = NULL;
-  --self->activeCount;
-  // Shift back every entry of the probe run after the hole that may move into it.
-  size_t mask = self->activeCapacity - 1;
-  for (size_t i = (hole + 1) & mask; self->activeTimers[i] != NULL; i = (i + 1) & mask) {
-    size_t home = slot_of(self, self->activeTimers[i]->sequence);
-    // The entry stays if its home lies cyclically in (hole, i].
-    bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
-    if (!stays) {
-      self->activeTimers[hole] = self->activeTimers[i];
-      self->activeTimers[i] = NULL;
-      hole = i;
-    }
-  }
-}
-
 // --- the queue -----------------------------------------------------------------------------
 
 // Adds a timer; returns true when it became the earliest, so the timerfd must be re-armed.
@@ -230,7 +159,6 @@ void TimerQueue_free(TimerQueue *self) {
   for (size_t i = 0; i < self->size; ++i)
     Timer_free(self->heap[i]);
   free(self->heap);
-  free(self->activeTimers);
   free(self);
 }
 
@@ -238,7 +166,6 @@ static void TimerQueue_addTimerInLoop(void *arg) {
   Timer *timer = arg;
   TimerQueue *self = timer->queue;
   EventLoop_assertInLoopThread(self->loop);
-  active_insert(self, timer);
   if (TimerQueue_insert(self, timer))
     reset_timerfd(self->timerfd, timer->expiration);
 }
@@ -273,7 +200,6 @@ static size_t TimerQueue_getExpired(TimerQueue *self, Timestamp now, Timer ***ex
 }
 
 // After the expired timers ran: put the repeating ones back, free the rest, re-arm the timerfd.
-// A timer cancelled while the batch ran has already left the active table.
 static void TimerQueue_reset(TimerQueue *self, Timer **expired, size_t n, Timestamp now) {
   for (size_t i = 0; i < n; ++i) {
     Timer *timer = expired[i];
@@ -281,8 +207,6 @@ static void TimerQueue_reset(TimerQueue *self, Timer **expired, size_t n, Timest
       Timer_restart(timer, now);
       TimerQueue_insert(self, timer);
     } else {
-      if (!timer->canceled)
-        active_erase(self, timer);
       Timer_free(timer);
     }
   }
@@ -299,31 +223,43 @@ static void TimerQueue_handleRead(void *arg, Timestamp receiveTime) {
 
   Timer **expired;
   size_t n = TimerQueue_getExpired(self, now, &expired);
-  self->callingExpiredTimers = true;
+  // While the batch runs it is out of the heap; cancel looks for timers here too.
+  self->expired = expired;
+  self->numExpired = n;
   for (size_t i = 0; i < n; ++i) {
     // An earlier timer of this batch may have cancelled this one: then it must not run.
     if (!expired[i]->canceled)
       Timer_run(expired[i]);
   }
-  self->callingExpiredTimers = false;
+  self->expired = NULL;
+  self->numExpired = 0;
   TimerQueue_reset(self, expired, n, now);
   free(expired);
 }
 
+// Does `timer` stand for this id? The pointer alone is not enough: a freed timer's memory may
+// hold a newer timer. Sequence numbers are never reused, and timerId.timer is never followed.
+static bool is_timer(const Timer *timer, TimerId timerId) {
+  return timer == timerId.timer && timer->sequence == timerId.sequence;
+}
+
+// Cancel is rare, so it searches instead of keeping an index: the heap (a scheduled timer),
+// then the batch running now (a timer cancelled by an earlier one of the same tick). A timer
+// found in neither already ran for the last time, or was cancelled before: nothing to do.
 static void TimerQueue_cancelInLoop(TimerQueue *self, TimerId timerId) {
   EventLoop_assertInLoopThread(self->loop);
-  size_t slot;
-  Timer *timer = active_find(self, timerId.sequence, &slot);
-  if (timer == NULL || timer != timerId.timer)
-    return; // already ran for the last time, or already cancelled
-  active_erase(self, timer);
-  if (timer->heapIndex != kNotInHeap) {
-    heap_remove(self, timer);
-    Timer_free(timer);
-  } else {
-    // Out of the heap means it is in the batch running now: mark it, TimerQueue_reset() frees it.
-    assert(self->callingExpiredTimers);
-    timer->canceled = true;
+  for (size_t i = 0; i < self->size; ++i) {
+    if (is_timer(self->heap[i], timerId)) {
+      Timer *timer = self->heap[i];
+      heap_remove(self, timer);
+      Timer_free(timer);
+      return;
+    }
+  }
+  for (size_t i = 0; i < self->numExpired; ++i) {
+    // Out of the heap while it runs: mark it, and TimerQueue_reset() frees it.
+    if (is_timer(self->expired[i], timerId))
+      self->expired[i]->canceled = true;
   }
 }
 

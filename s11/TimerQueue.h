@@ -3,8 +3,8 @@
 // The timerfd is armed for the earliest timer and watched by an ordinary Channel, so timers
 // become just another readable fd in the poll loop. Timers live in a binary min-heap ordered by
 // (expiration, sequence): add and pop are O(log n), the earliest is always at the top.
-// A hash table from sequence number to Timer finds a live timer for cancel, so a TimerId whose
-// timer is gone (its memory maybe reused) is recognised and ignored.
+// Cancel searches the heap, and the batch of due timers while it runs, for the TimerId's
+// sequence number, so a TimerId whose timer is gone (its memory maybe reused) is ignored.
 // Owned by its EventLoop (TimerQueue_new / TimerQueue_free). addTimer may be called from any
 // thread: the timer is created there and inserted in the loop thread through runInLoop.
 #ifndef REACTOR_TIMERQUEUE_H
@@ -30,10 +30,8 @@ typedef struct TimerQueue {
   struct Timer **heap; // min-heap: heap[0] is due first
   size_t size;
   size_t capacity;
-  struct Timer **activeTimers; // open-addressing hash table keyed by sequence; NULL = empty
-  size_t activeCount;
-  size_t activeCapacity; // a power of two, at least twice activeCount
-  bool callingExpiredTimers;
+  struct Timer **expired; // the due timers while their callbacks run, else NULL
+  size_t numExpired;
 } TimerQueue;
 
 TimerQueue *TimerQueue_new(struct EventLoop *loop);
