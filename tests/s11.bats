@@ -392,6 +392,33 @@ tids() {
   stop_server_clean "$SERVER_PID" "$LOG"
 }
 
+@test "s11 test11: peers that half-close get the rest of the stream and EOF; nothing runs after down" {
+  # The client sends nothing and shuts down its writing side at once. test11 flushes what it
+  # owes, closes, and its write-complete callback (which would send again) must not run after
+  # the connection went down: no "dropped a send" warning, no line of that connection after.
+  local threads i bytes down after
+  for threads in 0 2; do
+    start_server "$LOG" "$S/test11" "$threads"
+    for i in 1 2 3; do
+      timeout 30 "$B/s11_client" "$PORT" -f /dev/null -H >"$T/got" 2>"$T/c"
+      [ "$(tail -n 1 "$T/c")" = "sent 0 received $(wc -c <"$T/got") eof" ]
+      bytes=$(wc -c <"$T/got")
+      [ "$bytes" -ge 6862 ] # at least the first round of 94 lines
+      chargen "$bytes" "$T/want"
+      cmp "$T/got" "$T/want"
+      wait_for_line "$LOG" "connection \[0\.0\.0\.0:$PORT#$i\] is down"
+    done
+    stop_server_clean "$SERVER_PID" "$LOG"
+    [ "$(count_lines "$LOG" ' WARN ')" -eq 0 ]
+    for i in 1 2 3; do
+      down=$(grep -nE "connection \[0\.0\.0\.0:$PORT#$i\] is down" "$LOG" | cut -d: -f1)
+      [ -n "$down" ]
+      after=$(tail -n +"$((down + 1))" "$LOG" | grep -cE "^on[A-Za-z]+\(\).*:$PORT#$i\]" || true)
+      [ "$after" -eq 0 ]
+    done
+  done
+}
+
 # --- flow control and memory ------------------------------------------------------------------
 
 # relay FLOW PAYLOAD: runs s11_hwm_relay (mark 64 KiB) with a slow sink and a fast source
@@ -539,6 +566,19 @@ relay() {
   [ "$dropped_closed" -ge "$after" ]
   [ "$dropped" -le $((sends + after)) ]
   [ "$(grep -c ' WARN ' <<<"$output")" -eq "$dropped" ]
+  [[ $output != *" ERROR "* ]]
+  [[ $output != *" FATAL "* ]]
+  [[ $output != *"Sanitizer"* ]]
+  [[ $output != *"runtime error"* ]]
+}
+
+@test "s11: forceClose from another thread, again and again until the connection is down: one down each" {
+  # The controller calls forceClose in a loop while the IO thread closes the connection: a
+  # close landing between forceClose's look at the state and its change must not be
+  # overwritten (that closed the connection twice: two "down" callbacks and a double unref).
+  run -0 timeout 120 "$B/s11_send_race" 200 1
+  [ "${lines[-4]}" = "rounds 200, senders 1" ]
+  [ "${lines[-2]}" = "connections up 200, down 200" ]
   [[ $output != *" ERROR "* ]]
   [[ $output != *" FATAL "* ]]
   [[ $output != *"Sanitizer"* ]]

@@ -2,7 +2,7 @@
 // force-closed. A TcpServer (2 IO threads, port 0) accepts one connection per round from this
 // program's own client socket, which never reads. For each connection SENDERS threads call
 // TcpConnection_send with 1000-byte messages while the controller thread calls
-// TcpConnection_forceClose; each sender stops when it sees the connection disconnected and then
+// TcpConnection_forceClose until it is down; each sender stops when it sees the connection disconnected and then
 // sends 3 more, which must be dropped with a warning. The controller drops its reference (from
 // its own thread) after the connection went down.
 //
@@ -124,9 +124,12 @@ static void controller(void *arg) {
       Thread_init(&threads[i], sender, conn, "sender");
       Thread_start(&threads[i]);
     }
-    // Vary where in the stream of sends the close lands.
+    // Vary where in the stream of sends the close lands. Then close again and again until
+    // the connection is down, as several threads closing at once would: a close that lands
+    // between forceClose's look at the state and its change must not make a second "down".
     usleep((useconds_t)(round % 4) * 500);
-    TcpConnection_forceClose(conn);
+    while (!TcpConnection_disconnected(conn))
+      TcpConnection_forceClose(conn);
     for (long i = 0; i < g_senders; ++i) {
       Thread_join(&threads[i]);
       Thread_destroy(&threads[i]);
