@@ -7,18 +7,10 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
+// The attempts form a cycle: start -> connect -> a handler -> retry -> the timer -> start.
 static void Connector_startInLoop(void *arg);
-static void Connector_stopInLoop(void *arg);
-static void Connector_connect(Connector *self);
-static void Connector_connecting(Connector *self, int sockfd);
-static void Connector_handleWrite(void *arg);
-static void Connector_handleError(void *arg);
-static void Connector_retry(Connector *self, int sockfd);
-static int Connector_removeAndResetChannel(Connector *self);
 
 static const char *state_to_string(ConnectorState state) {
   static const char *const kNames[] = {"kDisconnected", "kConnecting", "kConnected"};
@@ -35,7 +27,7 @@ Connector *Connector_new(EventLoop *loop, const InetAddress *serverAddr) {
   atomic_init(&self->connect, false);
   self->state = kConnectorDisconnected;
   self->retryDelayMs = kInitRetryDelayMs;
-  self->randomState = (unsigned int)(uintptr_t)self ^ (unsigned int)Timestamp_now().microSecondsSinceEpoch;
+  self->randomState = (unsigned)(uintptr_t)self ^ (unsigned)Timestamp_now().microSecondsSinceEpoch;
   LOG_DEBUG("ctor[%p]", (void *)self);
   return self;
 }
@@ -50,12 +42,6 @@ static void Connector_free(Connector *self) {
   free(self);
 }
 
-void Connector_ref(Connector *self) {
-  int old = atomic_fetch_add(&self->refCount, 1);
-  assert(old > 0);
-  (void)old;
-}
-
 void Connector_unref(Connector *self) {
   int old = atomic_fetch_sub(&self->refCount, 1);
   assert(old > 0);
@@ -63,50 +49,43 @@ void Connector_unref(Connector *self) {
     Connector_free(self);
 }
 
-// ref and unref in the shape of a Functor: for the Channel's tie and for queued calls.
-static void hold(void *connector) { Connector_ref(connector); }
-static void release(void *connector) { Connector_unref(connector); }
-
-void Connector_setNewConnectionCallback(Connector *self, ConnectCallback cb, void *arg) {
-  self->newConnectionCallback = cb;
-  self->newConnectionArg = arg;
-}
-
-void Connector_setErrorCallback(Connector *self, ConnectErrorCallback cb, void *arg) {
-  self->errorCallback = cb;
-  self->errorArg = arg;
-}
-
-void Connector_setLocalAddress(Connector *self, const InetAddress *localAddr) {
-  self->hasLocalAddr = true;
-  self->localAddr = *localAddr;
-}
-
-void Connector_setJitter(Connector *self, bool on) { self->jitter = on; }
-
-const InetAddress *Connector_serverAddress(const Connector *self) { return &self->serverAddr; }
-
-// --- start, restart, stop ---------------------------------------------------------------------
-
-void Connector_start(Connector *self) {
-  atomic_store(&self->connect, true);
-  Connector_ref(self); // the call's
-  EventLoop_runInLoopWithRelease(self->loop, Connector_startInLoop, self, release);
-}
-
-static void Connector_startInLoop(void *arg) {
+// Take and drop a reference, in the shape of a Functor: for the Channel's tie, queued calls and
+// the retry timer.
+static void hold(void *arg) {
   Connector *self = arg;
-  EventLoop_assertInLoopThread(self->loop);
-  // Connected means the fd was handed to the owner long ago; a new start asks for a new
-  // connection (a TcpClient connecting again after disconnect), so it is not a reason to stop.
-  if (self->state == kConnectorConnected)
-    self->state = kConnectorDisconnected;
-  if (self->state != kConnectorDisconnected || self->retryPending)
-    return; // already connecting, or waiting to retry
-  if (atomic_load(&self->connect))
-    Connector_connect(self);
-  else
-    LOG_DEBUG("do not connect");
+  int old = atomic_fetch_add(&self->refCount, 1);
+  assert(old > 0);
+  (void)old;
+}
+
+static void release(void *arg) { Connector_unref(arg); }
+
+static void free_channel(void *arg) {
+  Channel *channel = arg;
+  Channel_destroy(channel);
+  free(channel);
+}
+
+// Takes the channel out of the loop and returns its fd. The Channel object is freed later:
+// we are usually inside its handleEvent, which must not find itself freed when the handler
+// returns. The free needs nothing of the Connector, so it is safe even if the Connector goes.
+static int Connector_removeAndResetChannel(Connector *self) {
+  Channel *channel = self->channel;
+  Channel_disableAll(channel);
+  Channel_remove(channel);
+  int sockfd = Channel_fd(channel);
+  self->channel = NULL;
+  EventLoop_queueInLoop(self->loop, free_channel, channel);
+  return sockfd;
+}
+
+// --- retrying --------------------------------------------------------------------------------
+
+static void retry_timer_fired(void *arg) {
+  Connector *self = arg;
+  self->retryPending = false;
+  Connector_startInLoop(self);
+  Connector_unref(self); // the timer's reference
 }
 
 static void cancel_retry(Connector *self) {
@@ -117,65 +96,43 @@ static void cancel_retry(Connector *self) {
   Connector_unref(self); // the timer's reference
 }
 
-void Connector_restart(Connector *self) {
-  EventLoop_assertInLoopThread(self->loop);
-  cancel_retry(self);
-  self->state = kConnectorDisconnected;
-  atomic_store(&self->connect, true);
-  double uptimeMs = Timestamp_timeDifference(Timestamp_now(), self->connectedAt) * 1000;
-  if (uptimeMs >= kMinStableConnectionMs) {
-    self->retryDelayMs = kInitRetryDelayMs;
-    Connector_startInLoop(self);
-  } else {
-    Connector_retry(self, -1);
-  }
-}
-
-void Connector_stop(Connector *self) {
-  atomic_store(&self->connect, false);
-  Connector_ref(self); // the call's
-  // Queued even in the loop thread: stop may be called from inside this Connector's handler.
-  EventLoop_queueInLoopWithRelease(self->loop, Connector_stopInLoop, self, release);
-}
-
-static void Connector_stopInLoop(void *arg) {
-  Connector *self = arg;
-  EventLoop_assertInLoopThread(self->loop);
-  // A start after this stop ran at once in the loop thread (or was queued behind it) and set
-  // connect again: the later call wins, so keep the attempt or the pending retry it left.
-  if (atomic_load(&self->connect))
-    return;
-  cancel_retry(self);
-  if (self->state == kConnectorConnecting) {
-    self->state = kConnectorDisconnected;
-    int sockfd = Connector_removeAndResetChannel(self);
+// Closes the failed socket (if any) and schedules the next attempt after the current delay,
+// which then doubles up to the cap.
+static void Connector_retry(Connector *self, int sockfd) {
+  if (sockfd >= 0)
     sockets_close(sockfd);
+  self->state = kConnectorDisconnected;
+  if (!atomic_load(&self->connect)) {
+    LOG_DEBUG("do not connect");
+    return;
   }
+  int delayMs = self->retryDelayMs;
+  if (self->jitter && delayMs > 1)
+    delayMs = delayMs / 2 + rand_r(&self->randomState) % (delayMs / 2 + 1);
+  char addr[kHostPortLen];
+  LOG_INFO("Retry connecting to %s in %d milliseconds.",
+           InetAddress_toHostPort(&self->serverAddr, addr, sizeof addr), delayMs);
+  hold(self);
+  self->retryTimer = EventLoop_runAfter(self->loop, delayMs / 1000.0, retry_timer_fired, self);
+  self->retryPending = true;
+  self->retryDelayMs =
+      self->retryDelayMs * 2 < kMaxRetryDelayMs ? self->retryDelayMs * 2 : kMaxRetryDelayMs;
 }
 
-// --- connecting ---------------------------------------------------------------------------------
+// --- connecting ------------------------------------------------------------------------------
 
 // What to do about an errno from connect(2) or SO_ERROR.
 typedef enum { kWait, kRetry, kGiveUp } ConnectVerdict;
 
-static ConnectVerdict classify(int savedErrno) {
-  switch (savedErrno) {
-  case 0:
-  case EINPROGRESS: // the usual answer of a non-blocking connect
-  case EINTR:
-  case EISCONN:
+static ConnectVerdict classify(int e) {
+  // EINPROGRESS is the usual answer of a non-blocking connect: wait for writability.
+  if (e == 0 || e == EINPROGRESS || e == EINTR || e == EISCONN)
     return kWait;
-  case EAGAIN: // out of local ports (or routing cache) for now
-  case EADDRINUSE:
-  case EADDRNOTAVAIL:
-  case ECONNREFUSED: // nobody listening yet
-  case ENETUNREACH:
-  case ETIMEDOUT:
-  case EHOSTUNREACH:
+  // Failures that may pass: nobody listening yet, out of local ports for now, no route yet.
+  if (e == ECONNREFUSED || e == EAGAIN || e == EADDRINUSE || e == EADDRNOTAVAIL ||
+      e == ENETUNREACH || e == ETIMEDOUT || e == EHOSTUNREACH)
     return kRetry;
-  default: // EACCES, EPERM, EAFNOSUPPORT, EALREADY, EBADF, EFAULT, ENOTSOCK, ...
-    return kGiveUp;
-  }
+  return kGiveUp; // EACCES, EPERM, EAFNOSUPPORT, EALREADY, EBADF, EFAULT, ENOTSOCK, ...
 }
 
 static void give_up(Connector *self, int sockfd, int savedErrno) {
@@ -204,53 +161,6 @@ static int bind_local_address(Connector *self, int sockfd) {
   int on = 1;
   setsockopt(sockfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   return sockets_bind(sockfd, &self->localAddr.addr) == 0 ? 0 : errno;
-}
-
-static void Connector_connect(Connector *self) {
-  int sockfd = sockets_createNonblockingOrDie();
-  int savedErrno = self->hasLocalAddr ? bind_local_address(self, sockfd) : 0;
-  if (savedErrno == 0) {
-    int ret = sockets_connect(sockfd, &self->serverAddr.addr);
-    savedErrno = ret == 0 ? 0 : errno;
-  }
-  if (classify(savedErrno) == kWait)
-    Connector_connecting(self, sockfd);
-  else
-    retry_or_give_up(self, sockfd, savedErrno);
-}
-
-static void Connector_connecting(Connector *self, int sockfd) {
-  self->state = kConnectorConnecting;
-  assert(self->channel == NULL);
-  self->channel = malloc(sizeof *self->channel);
-  if (self->channel == NULL)
-    LOG_FATAL("out of memory creating the Connector's channel");
-  Channel_init(self->channel, self->loop, sockfd);
-  // Writable means the connect has finished, one way or the other.
-  Channel_setWriteCallback(self->channel, Connector_handleWrite, self);
-  Channel_setErrorCallback(self->channel, Connector_handleError, self);
-  // Hold the Connector while a handler runs: the owner may drop it from a callback.
-  Channel_tie(self->channel, hold, release, self);
-  Channel_enableWriting(self->channel);
-}
-
-static void free_channel(void *arg) {
-  Channel *channel = arg;
-  Channel_destroy(channel);
-  free(channel);
-}
-
-// Takes the channel out of the loop and returns its fd. The Channel object is freed later:
-// we are usually inside its handleEvent, which must not find itself freed when the handler
-// returns. The free needs nothing of the Connector, so it is safe even if the Connector goes.
-static int Connector_removeAndResetChannel(Connector *self) {
-  Channel *channel = self->channel;
-  Channel_disableAll(channel);
-  Channel_remove(channel);
-  int sockfd = Channel_fd(channel);
-  self->channel = NULL;
-  EventLoop_queueInLoop(self->loop, free_channel, channel);
-  return sockfd;
 }
 
 static void Connector_handleWrite(void *arg) {
@@ -300,34 +210,89 @@ static void Connector_handleError(void *arg) {
   retry_or_give_up(self, sockfd, err); // an error event with SO_ERROR 0 is retried too
 }
 
-// --- retrying -------------------------------------------------------------------------------------
-
-static void retry_timer_fired(void *arg) {
-  Connector *self = arg;
-  self->retryPending = false;
-  Connector_startInLoop(self);
-  Connector_unref(self); // the timer's reference
+static void Connector_connecting(Connector *self, int sockfd) {
+  self->state = kConnectorConnecting;
+  assert(self->channel == NULL);
+  self->channel = malloc(sizeof *self->channel);
+  if (self->channel == NULL)
+    LOG_FATAL("out of memory creating the Connector's channel");
+  Channel_init(self->channel, self->loop, sockfd);
+  // Writable means the connect has finished, one way or the other.
+  Channel_setWriteCallback(self->channel, Connector_handleWrite, self);
+  Channel_setErrorCallback(self->channel, Connector_handleError, self);
+  // Hold the Connector while a handler runs: the owner may drop it from a callback.
+  Channel_tie(self->channel, hold, release, self);
+  Channel_enableWriting(self->channel);
 }
 
-// Closes the failed socket (if any) and schedules the next attempt after the current delay,
-// which then doubles up to the cap.
-static void Connector_retry(Connector *self, int sockfd) {
-  if (sockfd >= 0)
-    sockets_close(sockfd);
-  self->state = kConnectorDisconnected;
-  if (!atomic_load(&self->connect)) {
-    LOG_DEBUG("do not connect");
-    return;
+static void Connector_connect(Connector *self) {
+  int sockfd = sockets_createNonblockingOrDie();
+  int savedErrno = self->hasLocalAddr ? bind_local_address(self, sockfd) : 0;
+  if (savedErrno == 0) {
+    int ret = sockets_connect(sockfd, &self->serverAddr.addr);
+    savedErrno = ret == 0 ? 0 : errno;
   }
-  int delayMs = self->retryDelayMs;
-  if (self->jitter && delayMs > 1)
-    delayMs = delayMs / 2 + rand_r(&self->randomState) % (delayMs / 2 + 1);
-  char addr[kHostPortLen];
-  LOG_INFO("Retry connecting to %s in %d milliseconds.",
-           InetAddress_toHostPort(&self->serverAddr, addr, sizeof addr), delayMs);
-  Connector_ref(self);
-  self->retryTimer = EventLoop_runAfter(self->loop, delayMs / 1000.0, retry_timer_fired, self);
-  self->retryPending = true;
-  self->retryDelayMs = self->retryDelayMs * 2 < kMaxRetryDelayMs ? self->retryDelayMs * 2
-                                                                   : kMaxRetryDelayMs;
+  if (classify(savedErrno) == kWait)
+    Connector_connecting(self, sockfd);
+  else
+    retry_or_give_up(self, sockfd, savedErrno);
+}
+
+// --- start, restart, stop --------------------------------------------------------------------
+
+static void Connector_startInLoop(void *arg) {
+  Connector *self = arg;
+  EventLoop_assertInLoopThread(self->loop);
+  // Connected means the fd was handed to the owner long ago; a new start asks for a new
+  // connection (a TcpClient connecting again after disconnect), so it is not a reason to stop.
+  if (self->state == kConnectorConnected)
+    self->state = kConnectorDisconnected;
+  if (self->state != kConnectorDisconnected || self->retryPending)
+    return; // already connecting, or waiting to retry
+  if (atomic_load(&self->connect))
+    Connector_connect(self);
+  else
+    LOG_DEBUG("do not connect");
+}
+
+void Connector_start(Connector *self) {
+  atomic_store(&self->connect, true);
+  hold(self); // the call's
+  EventLoop_runInLoopWithRelease(self->loop, Connector_startInLoop, self, release);
+}
+
+void Connector_restart(Connector *self) {
+  EventLoop_assertInLoopThread(self->loop);
+  cancel_retry(self);
+  self->state = kConnectorDisconnected;
+  atomic_store(&self->connect, true);
+  double uptimeMs = Timestamp_timeDifference(Timestamp_now(), self->connectedAt) * 1000;
+  if (uptimeMs >= kMinStableConnectionMs) {
+    self->retryDelayMs = kInitRetryDelayMs;
+    Connector_startInLoop(self);
+  } else {
+    Connector_retry(self, -1);
+  }
+}
+
+static void Connector_stopInLoop(void *arg) {
+  Connector *self = arg;
+  EventLoop_assertInLoopThread(self->loop);
+  // A start after this stop ran at once in the loop thread (or was queued behind it) and set
+  // connect again: the later call wins, so keep the attempt or the pending retry it left.
+  if (atomic_load(&self->connect))
+    return;
+  cancel_retry(self);
+  if (self->state == kConnectorConnecting) {
+    self->state = kConnectorDisconnected;
+    int sockfd = Connector_removeAndResetChannel(self);
+    sockets_close(sockfd);
+  }
+}
+
+void Connector_stop(Connector *self) {
+  atomic_store(&self->connect, false);
+  hold(self); // the call's
+  // Queued even in the loop thread: stop may be called from inside this Connector's handler.
+  EventLoop_queueInLoopWithRelease(self->loop, Connector_stopInLoop, self, release);
 }

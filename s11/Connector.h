@@ -11,8 +11,9 @@
 // Lifetime: a reference count (muduo's shared_ptr<Connector>). References are held by the
 // owner (from Connector_new), by each call queued for it, by a pending retry timer, and by its
 // Channel while a handler runs. The last Connector_unref frees it.
-// Thread rules: start, stop, ref and unref from any thread; restart and the setters in the
-// loop thread (setters before start).
+// Thread rules: new and the setters in any thread, before start (the callback setters also
+// later, in the loop thread); start, stop and unref in any thread; restart in the loop thread.
+// Its callbacks run in the loop thread.
 #ifndef REACTOR_CONNECTOR_H
 #define REACTOR_CONNECTOR_H
 
@@ -49,7 +50,7 @@ typedef struct Connector {
   // set at creation
   struct EventLoop *loop;
   InetAddress serverAddr;
-  // set before start (loop thread)
+  // set before start
   bool hasLocalAddr;
   InetAddress localAddr;
   bool jitter;
@@ -70,23 +71,33 @@ typedef struct Connector {
   unsigned int randomState; // for jitter
 } Connector;
 
-/// A Connector for serverAddr, not started; the caller holds the first reference. Loop thread.
+/// A Connector for serverAddr, not started; the caller holds the first reference. Any thread.
 Connector *Connector_new(struct EventLoop *loop, const InetAddress *serverAddr);
-/// Takes one more reference. Any thread.
-void Connector_ref(Connector *self);
 /// Drops a reference; the owner calls Connector_stop first. Any thread.
 void Connector_unref(Connector *self);
 
-void Connector_setNewConnectionCallback(Connector *self, ConnectCallback cb, void *arg);
-/// Called when the Connector gives up (an error that is not retried). Loop thread.
-void Connector_setErrorCallback(Connector *self, ConnectErrorCallback cb, void *arg);
+/// Called with the connected fd, which is then the callee's.
+static inline void Connector_setNewConnectionCallback(Connector *c, ConnectCallback cb, void *arg) {
+  c->newConnectionCallback = cb;
+  c->newConnectionArg = arg;
+}
+/// Called when the Connector gives up (an error that is not retried).
+static inline void Connector_setErrorCallback(Connector *c, ConnectErrorCallback cb, void *arg) {
+  c->errorCallback = cb;
+  c->errorArg = arg;
+}
 /// Binds this local address before each connect (a source address; also makes a
-/// self-connect reproducible). Loop thread, before start.
-void Connector_setLocalAddress(Connector *self, const InetAddress *localAddr);
+/// self-connect reproducible). Before start.
+static inline void Connector_setLocalAddress(Connector *c, const InetAddress *localAddr) {
+  c->hasLocalAddr = true;
+  c->localAddr = *localAddr;
+}
 /// Randomises each retry delay within [delay/2, delay], so many clients do not retry in
-/// lock-step. Off by default. Loop thread.
-void Connector_setJitter(Connector *self, bool on);
-const InetAddress *Connector_serverAddress(const Connector *self);
+/// lock-step. Off by default. Before start.
+static inline void Connector_setJitter(Connector *c, bool on) { c->jitter = on; }
+static inline const InetAddress *Connector_serverAddress(const Connector *c) {
+  return &c->serverAddr;
+}
 
 /// Starts connecting; after a connection was handed over, starts a new one. Any thread.
 void Connector_start(Connector *self);

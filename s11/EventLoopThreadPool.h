@@ -1,4 +1,4 @@
-// EventLoopThreadPool: N EventLoopThreads for a TcpServer's connections (muduo step 10).
+// EventLoopThreadPool: N EventLoopThreads for a TcpServer's connections.
 //
 // The base loop (the server's own, where the Acceptor runs) hands each new connection to the
 // next IO loop, round-robin. With zero threads every connection stays on the base loop.

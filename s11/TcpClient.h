@@ -1,10 +1,12 @@
-// TcpClient: one Connector and at most one TcpConnection (muduo step 12).
+// TcpClient: one Connector and at most one TcpConnection.
 //
 // A TcpServer has one Acceptor and a table of connections; a TcpClient has one Connector and
 // one connection at a time, named "<client name>:<server ip:port>#<n>". With retry enabled,
 // a connection that closes is replaced through the Connector's backoff.
-// Create, connect and free in the loop's thread; connection(), disconnect() and stop() are
-// safe from any thread (the connection pointer is guarded by a mutex).
+// Thread rules: new, the setters and enableRetry in any thread, before connect (nothing reads
+// them until connect hands over to the loop, through its mutex); connect, disconnect, stop and
+// connection() in any thread (the connection pointer is guarded by a mutex); free in the loop
+// thread. Every callback runs in the loop thread.
 #ifndef REACTOR_TCPCLIENT_H
 #define REACTOR_TCPCLIENT_H
 
@@ -36,7 +38,7 @@ typedef struct TcpClient {
   TcpConnection *connection; // holds one reference while set
 } TcpClient;
 
-/// A client for serverAddr, not connected yet. Loop thread.
+/// A client for serverAddr, not connected yet. Any thread.
 TcpClient *TcpClient_new(struct EventLoop *loop, const InetAddress *serverAddr, const char *name);
 /// Frees the client in any state: a connect in progress or a pending retry is abandoned, a
 /// connection is closed (its connection callback sees it go down). Loop thread.
@@ -49,14 +51,14 @@ void TcpClient_connect(TcpClient *self);
 void TcpClient_disconnect(TcpClient *self);
 /// Stops connecting (a connection already up is left alone). Any thread.
 void TcpClient_stop(TcpClient *self);
-/// Reconnect when the connection closes. Loop thread, before connect.
+/// Reconnect when the connection closes. Before connect.
 void TcpClient_enableRetry(TcpClient *self);
 /// The current connection with a reference the caller must drop, or NULL. Any thread.
 TcpConnection *TcpClient_connection(TcpClient *self);
 Connector *TcpClient_connector(TcpClient *self);
 const char *TcpClient_name(const TcpClient *self);
 
-// Callback slots: set before connect; each connection gets them.
+// Callback slots: set before connect; each connection gets a copy.
 void TcpClient_setConnectionCallback(TcpClient *self, ConnectionCallback cb, void *arg);
 void TcpClient_setMessageCallback(TcpClient *self, MessageCallback cb, void *arg);
 void TcpClient_setWriteCompleteCallback(TcpClient *self, WriteCompleteCallback cb, void *arg);

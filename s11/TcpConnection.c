@@ -8,22 +8,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 static void TcpConnection_handleRead(void *arg, Timestamp receiveTime);
-static void TcpConnection_handleWrite(void *arg);
 static void TcpConnection_handleClose(void *arg);
 static void TcpConnection_handleError(void *arg);
 
-static const char *state_to_string(int state) {
-  static const char *const kNames[] = {"kConnecting", "kConnected", "kDisconnecting",
-                                       "kDisconnected"};
-  return state >= 0 && state <= kDisconnected ? kNames[state] : "unknown state";
-}
-
 static int get_state(const TcpConnection *self) { return atomic_load(&self->state); }
 static void set_state(TcpConnection *self, int state) { atomic_store(&self->state, state); }
+
+const char *TcpConnection_stateName(const TcpConnection *self) {
+  static const char *const kNames[] = {"kConnecting", "kConnected", "kDisconnecting",
+                                       "kDisconnected"};
+  int state = get_state(self);
+  return state >= 0 && state <= kDisconnected ? kNames[state] : "unknown state";
+}
 
 // Up or down: the connection callback, or with none a TRACE line.
 static void notify_connection(TcpConnection *self) {
@@ -63,8 +61,8 @@ TcpConnection *TcpConnection_new(EventLoop *loop, const char *name, int sockfd,
 
 // Called by the last TcpConnection_unref.
 static void TcpConnection_free(TcpConnection *self) {
-  LOG_DEBUG("dtor[%s] at %p fd=%d state=%s", self->name, (void *)self,
-            Socket_fd(&self->socket), state_to_string(get_state(self)));
+  LOG_DEBUG("dtor[%s] at %p fd=%d state=%s", self->name, (void *)self, Socket_fd(&self->socket),
+            TcpConnection_stateName(self));
   assert(get_state(self) == kDisconnected);
   Channel_destroy(&self->channel);
   Socket_destroy(&self->socket);
@@ -88,140 +86,7 @@ void TcpConnection_unref(TcpConnection *self) {
 
 void TcpConnection_release(void *conn) { TcpConnection_unref(conn); }
 
-void TcpConnection_setCallbacks(TcpConnection *self, const ConnectionCallbacks *callbacks) {
-  self->callbacks = *callbacks;
-}
-
-void TcpConnection_setCloseCallback(TcpConnection *self, CloseCallback cb, void *arg) {
-  self->closeCallback = cb;
-  self->closeArg = arg;
-}
-
-// --- calls queued for the loop thread ----------------------------------------------------------
-// Each holds a reference to the connection until its release has run. A queued user callback
-// runs after this iteration's events, so a close may come first: then it is dropped, because
-// nothing of a connection runs after its "down".
-
-// A queued call that carries a length, and bytes to send, with it.
-typedef struct ConnectionCall {
-  TcpConnection *conn;
-  size_t len;
-  char data[];
-} ConnectionCall;
-
-static ConnectionCall *new_call(TcpConnection *conn, const void *data, size_t len) {
-  ConnectionCall *call = malloc(sizeof *call + (data ? len : 0));
-  if (call == NULL)
-    LOG_FATAL("out of memory queueing a call for %s (%zu bytes)", conn->name, len);
-  TcpConnection_ref(conn);
-  call->conn = conn;
-  call->len = len;
-  if (data)
-    memcpy(call->data, data, len);
-  return call;
-}
-
-static void free_call(void *arg) {
-  ConnectionCall *call = arg;
-  TcpConnection_unref(call->conn);
-  free(call);
-}
-
-static void call_write_complete(void *arg) {
-  TcpConnection *self = arg;
-  if (get_state(self) != kDisconnected)
-    self->callbacks.writeCompleteCallback(self->callbacks.writeCompleteArg, self);
-}
-
-static void queue_write_complete(TcpConnection *self) {
-  if (self->callbacks.writeCompleteCallback == NULL)
-    return;
-  TcpConnection_ref(self);
-  EventLoop_queueInLoopWithRelease(self->loop, call_write_complete, self, TcpConnection_release);
-}
-
-static void call_high_water_mark(void *arg) {
-  ConnectionCall *call = arg;
-  TcpConnection *self = call->conn;
-  if (get_state(self) != kDisconnected)
-    self->callbacks.highWaterMarkCallback(self->callbacks.highWaterMarkArg, self, call->len);
-}
-
-// --- sending --------------------------------------------------------------------------------
-
-static void TcpConnection_sendInLoop(TcpConnection *self, const void *data, size_t len) {
-  EventLoop_assertInLoopThread(self->loop);
-  if (get_state(self) == kDisconnected) {
-    LOG_WARN("TcpConnection %s is disconnected, gave up writing %zu bytes", self->name, len);
-    return;
-  }
-  size_t remaining = len;
-  // Nothing queued: try to write directly, and keep only what the kernel did not take.
-  if (!Channel_isWriting(&self->channel) && Buffer_readableBytes(&self->outputBuffer) == 0) {
-    ssize_t nwrote = write(Channel_fd(&self->channel), data, len);
-    if (nwrote >= 0) {
-      remaining = len - (size_t)nwrote;
-      if (remaining == 0)
-        queue_write_complete(self);
-    } else if (errno != EWOULDBLOCK) {
-      LOG_SYSERR("TcpConnection %s TcpConnection_sendInLoop", self->name);
-      if (errno == EPIPE || errno == ECONNRESET)
-        return; // the peer is gone; the read side will see the close
-    }
-  }
-  if (remaining == 0)
-    return;
-
-  size_t oldLen = Buffer_readableBytes(&self->outputBuffer);
-  size_t mark = self->callbacks.highWaterMark;
-  if (oldLen < mark && oldLen + remaining >= mark && self->callbacks.highWaterMarkCallback)
-    EventLoop_queueInLoopWithRelease(self->loop, call_high_water_mark,
-                                     new_call(self, NULL, oldLen + remaining), free_call);
-  Buffer_append(&self->outputBuffer, (const char *)data + (len - remaining), remaining);
-  if (!Channel_isWriting(&self->channel))
-    Channel_enableWriting(&self->channel);
-}
-
-static void send_call(void *arg) {
-  ConnectionCall *call = arg;
-  TcpConnection_sendInLoop(call->conn, call->data, call->len);
-}
-
-void TcpConnection_send(TcpConnection *self, const void *data, size_t len) {
-  if (get_state(self) != kConnected) {
-    LOG_WARN("TcpConnection %s is not connected (%s), dropped a send of %zu bytes", self->name,
-             state_to_string(get_state(self)), len);
-    return;
-  }
-  if (EventLoop_isInLoopThread(self->loop))
-    TcpConnection_sendInLoop(self, data, len);
-  else // the bytes are the caller's: copy them for the loop thread
-    EventLoop_runInLoopWithRelease(self->loop, send_call, new_call(self, data, len), free_call);
-}
-
-void TcpConnection_sendBuffer(TcpConnection *self, Buffer *buf) {
-  TcpConnection_send(self, Buffer_peek(buf), Buffer_readableBytes(buf));
-  Buffer_retrieveAll(buf);
-}
-
 // --- closing ----------------------------------------------------------------------------------
-
-static void TcpConnection_shutdownInLoop(void *arg) {
-  TcpConnection *self = arg;
-  EventLoop_assertInLoopThread(self->loop);
-  // Still writing: TcpConnection_handleWrite shuts down once the output buffer drains.
-  if (!Channel_isWriting(&self->channel))
-    Socket_shutdownWrite(&self->socket);
-}
-
-void TcpConnection_shutdown(TcpConnection *self) {
-  int expected = kConnected;
-  if (atomic_compare_exchange_strong(&self->state, &expected, kDisconnecting)) {
-    TcpConnection_ref(self);
-    EventLoop_runInLoopWithRelease(self->loop, TcpConnection_shutdownInLoop, self,
-                                   TcpConnection_release);
-  }
-}
 
 static void TcpConnection_forceCloseInLoop(void *arg) {
   TcpConnection *self = arg;
@@ -246,10 +111,6 @@ void TcpConnection_forceClose(TcpConnection *self) {
   }
 }
 
-void TcpConnection_setTcpNoDelay(TcpConnection *self, bool on) {
-  Socket_setTcpNoDelay(&self->socket, on);
-}
-
 void TcpConnection_stopRead(TcpConnection *self) {
   EventLoop_assertInLoopThread(self->loop);
   if (Channel_isReading(&self->channel))
@@ -258,8 +119,7 @@ void TcpConnection_stopRead(TcpConnection *self) {
 
 void TcpConnection_startRead(TcpConnection *self) {
   EventLoop_assertInLoopThread(self->loop);
-  if (!Channel_isReading(&self->channel) && !self->peerClosed &&
-      get_state(self) != kDisconnected)
+  if (!Channel_isReading(&self->channel) && !self->peerClosed && get_state(self) != kDisconnected)
     Channel_enableReading(&self->channel);
 }
 
@@ -324,33 +184,6 @@ static void TcpConnection_handleRead(void *arg, Timestamp receiveTime) {
   }
 }
 
-static void TcpConnection_handleWrite(void *arg) {
-  TcpConnection *self = arg;
-  EventLoop_assertInLoopThread(self->loop);
-  if (!Channel_isWriting(&self->channel)) {
-    LOG_TRACE("%s is down, no more writing", self->name);
-    return;
-  }
-  ssize_t n = write(Channel_fd(&self->channel), Buffer_peek(&self->outputBuffer),
-                    Buffer_readableBytes(&self->outputBuffer));
-  if (n > 0) {
-    Buffer_retrieve(&self->outputBuffer, (size_t)n);
-    if (Buffer_readableBytes(&self->outputBuffer) == 0) {
-      // Drained: stop asking for writability, or level-triggered polling spins.
-      Channel_disableWriting(&self->channel);
-      queue_write_complete(self);
-      if (self->peerClosed)
-        TcpConnection_handleClose(self);
-      else if (get_state(self) == kDisconnecting)
-        TcpConnection_shutdownInLoop(self);
-    }
-  } else if (n < 0 && errno != EWOULDBLOCK && errno != EINTR) {
-    LOG_SYSERR("TcpConnection %s TcpConnection_handleWrite", self->name);
-    if (errno == EPIPE || errno == ECONNRESET)
-      TcpConnection_handleClose(self); // the peer is gone: what is left can never be delivered
-  }
-}
-
 // Every way here holds a reference (the Channel's tie, or forceClose's queued call), so the
 // owner's close callback may drop its own.
 static void TcpConnection_handleClose(void *arg) {
@@ -358,7 +191,7 @@ static void TcpConnection_handleClose(void *arg) {
   EventLoop_assertInLoopThread(self->loop);
   int state = get_state(self);
   LOG_TRACE("%s fd = %d state = %s", self->name, Channel_fd(&self->channel),
-            state_to_string(state));
+            TcpConnection_stateName(self));
   if (state == kDisconnected)
     return; // closed already in this poll batch (error, then hang-up)
   set_state(self, kDisconnected);

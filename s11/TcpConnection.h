@@ -18,6 +18,8 @@
 //
 // Thread rules: send, shutdown, forceClose, ref/unref and the getters are safe from any
 // thread; everything else runs in the IO loop's thread.
+// The code is in two files: TcpConnection.c (life, input, closing) and TcpConnectionOutput.c
+// (sending, the half-close, the write handler).
 #ifndef REACTOR_TCPCONNECTION_H
 #define REACTOR_TCPCONNECTION_H
 
@@ -91,6 +93,8 @@ static inline const InetAddress *TcpConnection_peerAddress(const TcpConnection *
 static inline bool TcpConnection_connected(const TcpConnection *c) {
   return atomic_load(&c->state) == kConnected;
 }
+/// The state's name, for logs ("kConnected", ...).
+const char *TcpConnection_stateName(const TcpConnection *self);
 static inline bool TcpConnection_disconnected(const TcpConnection *c) {
   return atomic_load(&c->state) == kDisconnected;
 }
@@ -105,7 +109,9 @@ void TcpConnection_shutdown(TcpConnection *self);
 /// Closes the connection now, dropping unsent output. Any thread.
 void TcpConnection_forceClose(TcpConnection *self);
 /// TCP_NODELAY on or off. Any thread.
-void TcpConnection_setTcpNoDelay(TcpConnection *self, bool on);
+static inline void TcpConnection_setTcpNoDelay(TcpConnection *c, bool on) {
+  Socket_setTcpNoDelay(&c->socket, on);
+}
 /// Stops / resumes reading (flow control: stop taking input while output is backed up).
 /// Loop thread only.
 void TcpConnection_stopRead(TcpConnection *self);
@@ -121,11 +127,16 @@ static inline Buffer *TcpConnection_outputBuffer(TcpConnection *c) { return &c->
 
 /// Internal, for TcpServer and TcpClient: copies the owner's callbacks. Before
 /// connectEstablished, in any thread.
-void TcpConnection_setCallbacks(TcpConnection *self, const ConnectionCallbacks *callbacks);
+static inline void TcpConnection_setCallbacks(TcpConnection *c, const ConnectionCallbacks *cbs) {
+  c->callbacks = *cbs;
+}
 /// Internal: the owner's close callback, which lets go of the connection. With none (the owner
 /// has gone), a closing connection destroys itself. Before connectEstablished, or later in the
 /// loop thread.
-void TcpConnection_setCloseCallback(TcpConnection *self, CloseCallback cb, void *arg);
+static inline void TcpConnection_setCloseCallback(TcpConnection *c, CloseCallback cb, void *arg) {
+  c->closeCallback = cb;
+  c->closeArg = arg;
+}
 
 // The last two are Functors (conn: the TcpConnection), so the owner can queue them with a
 // reference: EventLoop_runInLoopWithRelease(loop, fn, conn, TcpConnection_release).
@@ -134,5 +145,8 @@ void TcpConnection_connectEstablished(void *conn);
 /// Internal: the last step of closing: calls the connection callback (down) if that has not
 /// happened yet and removes the channel. Loop thread, once.
 void TcpConnection_connectDestroyed(void *conn);
+/// Internal: the Channel's write handler, in TcpConnectionOutput.c (the output side). Loop
+/// thread.
+void TcpConnection_handleWrite(void *arg);
 
 #endif

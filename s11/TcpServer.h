@@ -1,4 +1,4 @@
-// TcpServer: accepts connections and keeps a table of them (muduo steps 5-10).
+// TcpServer: accepts connections and keeps a table of them.
 //
 // The Acceptor runs in the server's own loop (the base loop). Each accepted fd becomes a
 // TcpConnection named "<server name>#<n>" on the next IO loop of the thread pool; the table

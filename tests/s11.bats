@@ -561,7 +561,7 @@ relay() {
   # Every send after the close was dropped with a warning naming the state; no send was
   # dropped without one, and nothing went wrong otherwise.
   local dropped_closed dropped
-  dropped_closed=$(grep -cE " WARN  TcpConnection [0-9.:]+#[0-9]+ is not connected \(kDisconnected\), dropped a send of 1000 bytes - TcpConnection\.c:[0-9]+\$" <<<"$output")
+  dropped_closed=$(grep -cE " WARN  TcpConnection [0-9.:]+#[0-9]+ is not connected \(kDisconnected\), dropped a send of 1000 bytes - TcpConnectionOutput\.c:[0-9]+\$" <<<"$output")
   dropped=$(grep -cE ' WARN  TcpConnection .*(dropped a send|gave up writing) ' <<<"$output")
   [ "$dropped_closed" -ge "$after" ]
   [ "$dropped" -le $((sends + after)) ]
