@@ -16,6 +16,8 @@ static size_t g_len1;
 static char *g_message2;
 static size_t g_len2;
 
+// test8's connection and message lines, repeated as in muduo's test10.cc so that each program
+// reads alone; onConnection also sends the data and half-closes.
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;
   char peer[kHostPortLen];

@@ -21,6 +21,8 @@ static void make_message(void) {
   }
 }
 
+// test8's connection and message lines, repeated as in muduo's test11.cc so that each program
+// reads alone; onConnection also starts the stream.
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;
   char peer[kHostPortLen];

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+// test8 with an echo, as muduo's test9.cc is: the same callbacks and main, repeated so that each
+// program reads alone; only onMessage differs.
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;
   char peer[kHostPortLen];
