@@ -2,7 +2,8 @@
 //
 //   REACTOR_PORT   the port servers listen on and clients connect to (0: servers pick a free
 //                  port and print "listening on IP:PORT")
-//   REACTOR_USE_POLL  1: s11's loops use poll(2) instead of epoll (0 or unset: epoll)
+//   REACTOR_USE_POLL  1: a loop built with both backends uses poll(2) instead of epoll (0 or
+//                     unset: epoll)
 //
 // A bad value is a user error: one line naming the value and the reason, then exit status 1.
 // Main thread, at start-up.

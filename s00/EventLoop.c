@@ -36,7 +36,7 @@ void EventLoop_loop(EventLoop *self) {
   EventLoop_assertInLoopThread(self);
   self->looping = true;
 
-  // Nothing to watch yet: poll with no fds is just a 5 second sleep.
+  // Nothing to watch: poll with no fds is just a 5 second sleep.
   poll(NULL, 0, 5 * 1000);
 
   LOG_TRACE("EventLoop %p stop looping", (void *)self);

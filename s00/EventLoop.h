@@ -3,7 +3,7 @@
 // The thread that initialises a loop owns it: only that thread may run loop(), and a thread may
 // own at most one loop. Breaking either rule is a programming error and aborts with a FATAL line.
 // Embedded by value (usually on the owning thread's stack): EventLoop_init / EventLoop_destroy.
-// At this stage the loop watches nothing: loop() waits 5 seconds and returns.
+// The loop watches nothing: loop() waits 5 seconds and returns.
 #ifndef REACTOR_EVENTLOOP_H
 #define REACTOR_EVENTLOOP_H
 

@@ -42,7 +42,7 @@ void EventLoop_loop(EventLoop *self);
 /// then returns after one iteration. The loop notices it when poll returns (at most 10 s).
 void EventLoop_quit(EventLoop *self);
 
-/// Runs cb(arg) at `time`. Loop thread only at this stage.
+/// Runs cb(arg) at `time`. Loop thread.
 TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg);
 /// Runs cb(arg) `delay` seconds from now (zero or negative: as soon as possible). Loop thread.
 TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg);

@@ -3,6 +3,8 @@
 // Opens `sessions` TcpClients (spread over `threads` IO loops; 0 = all on the main loop) to
 // 127.0.0.1:9981 (REACTOR_PORT), sends one block of `blocksize` bytes on each, echoes back
 // whatever arrives for `seconds`, then disconnects and prints the totals.
+// Each session's TcpClient lives in its own loop's thread: main queues its creation, its
+// disconnect and its free there, so the client is never touched from another thread.
 #include "EventLoop.h"
 #include "EventLoopThreadPool.h"
 #include "TcpClient.h"
@@ -15,9 +17,9 @@
 #include <stdlib.h>
 
 typedef struct Session {
-  TcpClient *client;
-  EventLoop *loop;
+  EventLoop *loop; // set by main before the session starts
   // the session's loop thread only
+  TcpClient *client;
   long long bytesRead;
   long long messagesRead;
 } Session;
@@ -25,6 +27,7 @@ typedef struct Session {
 typedef struct Client {
   EventLoop *loop; // the main loop: the timer and the final quit
   EventLoopThreadPool *threadPool;
+  InetAddress serverAddr;
   Session *sessions;
   int sessionCount;
   char *message;
@@ -81,6 +84,20 @@ static void onMessage(void *arg, TcpConnection *conn, Buffer *buf, Timestamp rec
     Buffer_retrieveAll(buf);
 }
 
+// Runs in the session's loop thread: Connector_setJitter is loop-thread only and, like the
+// TcpClient setters, must come before connect.
+static void start_session(void *arg) {
+  Session *session = arg;
+  char name[32];
+  snprintf(name, sizeof name, "C%05d", (int)(session - g_client.sessions));
+  session->client = TcpClient_new(session->loop, &g_client.serverAddr, name);
+  // Many clients: spread their retries so they do not come back in lock-step.
+  Connector_setJitter(TcpClient_connector(session->client), true);
+  TcpClient_setConnectionCallback(session->client, onConnection, NULL);
+  TcpClient_setMessageCallback(session->client, onMessage, session);
+  TcpClient_connect(session->client);
+}
+
 static void disconnect_session(void *arg) {
   Session *session = arg;
   TcpClient_disconnect(session->client);
@@ -131,19 +148,11 @@ int main(int argc, char *argv[]) {
   EventLoopThreadPool_setThreadNum(g_client.threadPool, threads);
   EventLoopThreadPool_start(g_client.threadPool);
 
-  InetAddress serverAddr;
-  InetAddress_initFromIpPort(&serverAddr, "127.0.0.1", port);
+  InetAddress_initFromIpPort(&g_client.serverAddr, "127.0.0.1", port);
   for (int i = 0; i < sessions; ++i) {
     Session *session = &g_client.sessions[i];
-    char name[32];
-    snprintf(name, sizeof name, "C%05d", i);
     session->loop = EventLoopThreadPool_getNextLoop(g_client.threadPool);
-    session->client = TcpClient_new(session->loop, &serverAddr, name);
-    // Many clients: spread their retries so they do not come back in lock-step.
-    Connector_setJitter(TcpClient_connector(session->client), true);
-    TcpClient_setConnectionCallback(session->client, onConnection, NULL);
-    TcpClient_setMessageCallback(session->client, onMessage, session);
-    TcpClient_connect(session->client);
+    EventLoop_runInLoop(session->loop, start_session, session);
   }
   EventLoop_runAfter(&loop, seconds, handleTimeout, NULL);
 

@@ -1,13 +1,11 @@
 // test10: a data source. On each connection sends len1 bytes of 'A' and len2 bytes of 'B',
 // then shuts down its writing side. argv: [len1 len2 [threads]] (defaults 100 200 0).
-#include "EventLoop.h"
-#include "QuitSignals.h"
+#include "ServerMain.h"
 #include "TcpServer.h"
 
 #include "CurrentThread.h"
 #include "Settings.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,8 @@ static size_t g_len1;
 static char *g_message2;
 static size_t g_len2;
 
+// test8's connection and message lines, repeated as in muduo's test10.cc so that each program
+// reads alone; onConnection also sends the data and half-closes.
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;
   char peer[kHostPortLen];
@@ -55,53 +55,21 @@ static char *filled(size_t len, char c) {
 }
 
 int main(int argc, char *argv[]) {
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  uint16_t port = Settings_port("test10");
-  long len1 = Settings_longArg("test10", argc, argv, 1, "len1", 0, 1L << 30, 100);
-  long len2 = Settings_longArg("test10", argc, argv, 2, "len2", 0, 1L << 30, 200);
-  long threads = Settings_longArg("test10", argc, argv, 3, "number of IO threads", 0, 64, 0);
-  g_len1 = (size_t)len1;
-  g_len2 = (size_t)len2;
+  ServerMain program;
+  ServerMain_init(&program, "test10");
+  g_len1 = (size_t)Settings_longArg("test10", argc, argv, 1, "len1", 0, 1L << 30, 100);
+  g_len2 = (size_t)Settings_longArg("test10", argc, argv, 2, "len2", 0, 1L << 30, 200);
+  int threads = ServerMain_threadsArg(&program, argc, argv, 3);
   g_message1 = filled(g_len1, 'A');
   g_message2 = filled(g_len2, 'B');
   printf("main(): pid = %d\n", getpid());
 
-  EventLoop loop;
-  EventLoop_init(&loop);
-  QuitSignals quitSignals;
-  QuitSignals_init(&quitSignals, &loop);
-  InetAddress listenAddr;
-  InetAddress_init(&listenAddr, port);
-  TcpServer *server = TcpServer_new(&loop, &listenAddr);
-  if (server != NULL) {
-    TcpServer_setConnectionCallback(server, onConnection, NULL);
-    TcpServer_setMessageCallback(server, onMessage, NULL);
-    TcpServer_setThreadNum(server, (int)threads);
-  }
-  if (server == NULL || TcpServer_start(server) < 0) {
-    int savedErrno = errno;
-    char where[kHostPortLen];
-    fprintf(stderr, "test10: cannot listen on %s: %s\n",
-            InetAddress_toHostPort(&listenAddr, where, sizeof where), strerror(savedErrno));
-    TcpServer_free(server);
-    QuitSignals_destroy(&quitSignals);
-    EventLoop_destroy(&loop);
-    free(g_message1);
-    free(g_message2);
-    return 1;
-  }
-  if (Settings_portIsAny()) {
-    InetAddress bound = TcpServer_listenAddress(server);
-    char where[kHostPortLen];
-    printf("listening on %s\n", InetAddress_toHostPort(&bound, where, sizeof where));
-  }
-
-  EventLoop_loop(&loop);
-
-  TcpServer_free(server);
-  QuitSignals_destroy(&quitSignals);
-  EventLoop_destroy(&loop);
+  TcpServer *server = ServerMain_newServer(&program);
+  TcpServer_setConnectionCallback(server, onConnection, NULL);
+  TcpServer_setMessageCallback(server, onMessage, NULL);
+  TcpServer_setThreadNum(server, threads);
+  int status = ServerMain_run(&program);
   free(g_message1);
   free(g_message2);
-  return 0;
+  return status;
 }

@@ -1,16 +1,11 @@
 // test11: chargen. On connect and on every write-complete sends the 94 rotating lines of 72
 // characters (RFC 864). argv[1]: number of IO threads (default 0).
-#include "EventLoop.h"
-#include "QuitSignals.h"
+#include "ServerMain.h"
 #include "TcpServer.h"
 
 #include "CurrentThread.h"
-#include "Settings.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 // 94 lines of 72 characters: line i starts at character 33 + i, wrapping within 33..126.
@@ -26,6 +21,8 @@ static void make_message(void) {
   }
 }
 
+// test8's connection and message lines, repeated as in muduo's test11.cc so that each program
+// reads alone; onConnection also starts the stream.
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;
   char peer[kHostPortLen];
@@ -57,45 +54,16 @@ static void onMessage(void *arg, TcpConnection *conn, Buffer *buf, Timestamp rec
 }
 
 int main(int argc, char *argv[]) {
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  uint16_t port = Settings_port("test11");
-  long threads = Settings_longArg("test11", argc, argv, 1, "number of IO threads", 0, 64, 0);
+  ServerMain program;
+  ServerMain_init(&program, "test11");
+  int threads = ServerMain_threadsArg(&program, argc, argv, 1);
   make_message();
   printf("main(): pid = %d\n", getpid());
 
-  EventLoop loop;
-  EventLoop_init(&loop);
-  QuitSignals quitSignals;
-  QuitSignals_init(&quitSignals, &loop);
-  InetAddress listenAddr;
-  InetAddress_init(&listenAddr, port);
-  TcpServer *server = TcpServer_new(&loop, &listenAddr);
-  if (server != NULL) {
-    TcpServer_setConnectionCallback(server, onConnection, NULL);
-    TcpServer_setMessageCallback(server, onMessage, NULL);
-    TcpServer_setWriteCompleteCallback(server, onWriteComplete, NULL);
-    TcpServer_setThreadNum(server, (int)threads);
-  }
-  if (server == NULL || TcpServer_start(server) < 0) {
-    int savedErrno = errno;
-    char where[kHostPortLen];
-    fprintf(stderr, "test11: cannot listen on %s: %s\n",
-            InetAddress_toHostPort(&listenAddr, where, sizeof where), strerror(savedErrno));
-    TcpServer_free(server);
-    QuitSignals_destroy(&quitSignals);
-    EventLoop_destroy(&loop);
-    return 1;
-  }
-  if (Settings_portIsAny()) {
-    InetAddress bound = TcpServer_listenAddress(server);
-    char where[kHostPortLen];
-    printf("listening on %s\n", InetAddress_toHostPort(&bound, where, sizeof where));
-  }
-
-  EventLoop_loop(&loop);
-
-  TcpServer_free(server);
-  QuitSignals_destroy(&quitSignals);
-  EventLoop_destroy(&loop);
-  return 0;
+  TcpServer *server = ServerMain_newServer(&program);
+  TcpServer_setConnectionCallback(server, onConnection, NULL);
+  TcpServer_setMessageCallback(server, onMessage, NULL);
+  TcpServer_setWriteCompleteCallback(server, onWriteComplete, NULL);
+  TcpServer_setThreadNum(server, threads);
+  return ServerMain_run(&program);
 }

@@ -14,6 +14,8 @@
 
 static const char kMessage[] = "Hello\n";
 
+// test8's connection and message lines, repeated as in muduo's test13.cc so that each program
+// reads alone; onConnection also sends the greeting.
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;
   char peer[kHostPortLen];
@@ -40,6 +42,8 @@ static void onMessage(void *arg, TcpConnection *conn, Buffer *buf, Timestamp rec
 }
 
 int main(void) {
+  // test12's start, on a TcpClient; QuitSignals because this client runs until SIGTERM or
+  // SIGINT.
   setvbuf(stdout, NULL, _IOLBF, 0);
   uint16_t port = Settings_port("test13");
   EventLoop loop;

@@ -1,18 +1,15 @@
 // test9: an echo server on TcpServer: every byte received is sent back.
 // argv[1]: number of IO threads (default 0).
-#include "EventLoop.h"
-#include "QuitSignals.h"
+#include "ServerMain.h"
 #include "TcpServer.h"
 
 #include "CurrentThread.h"
-#include "Settings.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
+// test8 with an echo, as muduo's test9.cc is: the same callbacks and main, repeated so that each
+// program reads alone; only onMessage differs.
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;
   char peer[kHostPortLen];
@@ -35,43 +32,14 @@ static void onMessage(void *arg, TcpConnection *conn, Buffer *buf, Timestamp rec
 }
 
 int main(int argc, char *argv[]) {
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  uint16_t port = Settings_port("test9");
-  long threads = Settings_longArg("test9", argc, argv, 1, "number of IO threads", 0, 64, 0);
+  ServerMain program;
+  ServerMain_init(&program, "test9");
+  int threads = ServerMain_threadsArg(&program, argc, argv, 1);
   printf("main(): pid = %d\n", getpid());
 
-  EventLoop loop;
-  EventLoop_init(&loop);
-  QuitSignals quitSignals;
-  QuitSignals_init(&quitSignals, &loop);
-  InetAddress listenAddr;
-  InetAddress_init(&listenAddr, port);
-  TcpServer *server = TcpServer_new(&loop, &listenAddr);
-  if (server != NULL) {
-    TcpServer_setConnectionCallback(server, onConnection, NULL);
-    TcpServer_setMessageCallback(server, onMessage, NULL);
-    TcpServer_setThreadNum(server, (int)threads);
-  }
-  if (server == NULL || TcpServer_start(server) < 0) {
-    int savedErrno = errno;
-    char where[kHostPortLen];
-    fprintf(stderr, "test9: cannot listen on %s: %s\n",
-            InetAddress_toHostPort(&listenAddr, where, sizeof where), strerror(savedErrno));
-    TcpServer_free(server);
-    QuitSignals_destroy(&quitSignals);
-    EventLoop_destroy(&loop);
-    return 1;
-  }
-  if (Settings_portIsAny()) {
-    InetAddress bound = TcpServer_listenAddress(server);
-    char where[kHostPortLen];
-    printf("listening on %s\n", InetAddress_toHostPort(&bound, where, sizeof where));
-  }
-
-  EventLoop_loop(&loop);
-
-  TcpServer_free(server);
-  QuitSignals_destroy(&quitSignals);
-  EventLoop_destroy(&loop);
-  return 0;
+  TcpServer *server = ServerMain_newServer(&program);
+  TcpServer_setConnectionCallback(server, onConnection, NULL);
+  TcpServer_setMessageCallback(server, onMessage, NULL);
+  TcpServer_setThreadNum(server, threads);
+  return ServerMain_run(&program);
 }

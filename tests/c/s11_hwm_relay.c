@@ -11,15 +11,12 @@
 // Prints "sink up" / "source up" when they connect and, when the source has finished (EOF),
 // "relayed N bytes, high-water-mark callbacks K, largest output buffer M bytes", then shuts
 // the sink down after the last byte. Exits 0 on SIGTERM.
-#include "EventLoop.h"
-#include "QuitSignals.h"
+#include "ServerMain.h"
 #include "TcpServer.h"
 
 #include "Settings.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 static TcpConnection *g_sink;
 static TcpConnection *g_source;
@@ -90,40 +87,16 @@ static void onWriteComplete(void *arg, TcpConnection *conn) {
 }
 
 int main(int argc, char *argv[]) {
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  uint16_t port = Settings_port("s11_hwm_relay");
+  ServerMain program;
+  ServerMain_init(&program, "s11_hwm_relay");
   long mark = Settings_longArg("s11_hwm_relay", argc, argv, 1, "mark", 1, 1L << 30, 65536);
   g_flowControl = Settings_longArg("s11_hwm_relay", argc, argv, 2, "flow", 0, 1, 1) == 1;
 
-  EventLoop loop;
-  EventLoop_init(&loop);
-  QuitSignals quitSignals;
-  QuitSignals_init(&quitSignals, &loop);
-  InetAddress listenAddr;
-  InetAddress_init(&listenAddr, port);
-  TcpServer *server = TcpServer_new(&loop, &listenAddr);
-  if (server != NULL) {
-    TcpServer_setConnectionCallback(server, onConnection, NULL);
-    TcpServer_setMessageCallback(server, onMessage, NULL);
-    TcpServer_setWriteCompleteCallback(server, onWriteComplete, NULL);
-    TcpServer_setHighWaterMarkCallback(server, onHighWaterMark, NULL, (size_t)mark);
-  }
-  if (server == NULL || TcpServer_start(server) < 0) {
-    fprintf(stderr, "s11_hwm_relay: cannot listen: %s\n", strerror(errno));
-    TcpServer_free(server);
-    QuitSignals_destroy(&quitSignals);
-    EventLoop_destroy(&loop);
-    return 1;
-  }
-  InetAddress bound = TcpServer_listenAddress(server);
-  char where[kHostPortLen];
-  printf("listening on %s\n", InetAddress_toHostPort(&bound, where, sizeof where));
-
-  EventLoop_loop(&loop);
-
-  // Connections still up go down inside TcpServer_free: onConnection drops their references.
-  TcpServer_free(server);
-  QuitSignals_destroy(&quitSignals);
-  EventLoop_destroy(&loop);
-  return 0;
+  TcpServer *server = ServerMain_newServer(&program);
+  TcpServer_setConnectionCallback(server, onConnection, NULL);
+  TcpServer_setMessageCallback(server, onMessage, NULL);
+  TcpServer_setWriteCompleteCallback(server, onWriteComplete, NULL);
+  TcpServer_setHighWaterMarkCallback(server, onHighWaterMark, NULL, (size_t)mark);
+  // Connections still up go down when run frees the server: onConnection drops their references.
+  return ServerMain_run(&program);
 }
