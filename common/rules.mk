@@ -1,6 +1,7 @@
 # Build rules shared by every stage. A stage Makefile sets PROGRAMS (test programs built from
-# <name>.c), LIB_SRCS (the library at that stage), optionally CHECKS (extra test programs from
-# ../tests/c/<name>.c) and then includes this file.
+# <name>.c) and LIB_SRCS (the library at that stage), and then includes this file. The check
+# programs from ../tests/c/<name>.c that apply to the stage are listed in ../tests/checks.mk
+# (CHECKS_<stage>) and built into ../tests/bin/<stage>/.
 #
 #   make                 plain build: -O2 -g, warnings are errors, asserts on
 #   make SAN=address     AddressSanitizer + UndefinedBehaviorSanitizer
@@ -45,6 +46,8 @@ ALL_CFLAGS := $(CFLAGS_BASE) $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pthread $(SAN_FLAGS) $(LDFLAGS)
 BUILD := .build/$(CONFIG)
 STAGE := $(notdir $(CURDIR))
+include $(COMMON_DIR)/../tests/checks.mk
+CHECKS := $(CHECKS_$(STAGE))
 CHECK_DIR := ../tests/bin/$(STAGE)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(COMMON_SRCS:$(COMMON_DIR)/%.c=$(BUILD)/common/%.o)

@@ -7,10 +7,6 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
-#if defined(REACTOR_FAULT_LEAK_FD) || defined(REACTOR_FAULT_LEAK_MEMORY)
-#include <fcntl.h>
-#include <string.h>
-#endif
 
 static void TcpServer_newConnection(void *arg, int sockfd, const InetAddress *peerAddr);
 
@@ -107,21 +103,6 @@ static void TcpServer_newConnection(void *arg, int sockfd, const InetAddress *pe
   char peer[kHostPortLen];
   LOG_INFO("TcpServer_newConnection [%s] - new connection [%s] from %s", self->name, connName,
            InetAddress_toHostPort(peerAddr, peer, sizeof peer));
-
-#ifdef REACTOR_FAULT_LEAK_FD
-  // Planted fault, for the negative control in tests/faults.bats only (never in a normal
-  // build): one fd leaked per connection, to show the fd-count probe catches it.
-  fcntl(sockfd, F_DUPFD_CLOEXEC, 0);
-#endif
-#ifdef REACTOR_FAULT_LEAK_MEMORY
-  // Planted fault, for the negative controls in tests/faults.bats only (never in a normal
-  // build): 4 KiB leaked per connection, to show valgrind and the soak's RSS check catch it.
-  // Kept in a volatile so the compiler cannot drop the allocation; each connection's block
-  // overwrites, and so loses, the one before.
-  static void *volatile lastLeak;
-  lastLeak = malloc(4096);
-  memset(lastLeak, 'L', 4096);
-#endif
 
   struct sockaddr_in local = sockets_getLocalAddr(sockfd);
   InetAddress localAddr;

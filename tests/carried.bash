@@ -1,7 +1,8 @@
-# Checks of the programs carried from stage to stage (test1 - test6 and the tests/c helpers
-# twoloops, quit_before_loop, timer_delays, timer_order). Each stage file keeps one short @test
-# per check, named for its stage, that calls the function here; what differs between stages
-# stays in the stage file or is a parameter. Loaded with `load carried` after `load helpers`;
+# Checks of the programs carried from stage to stage (test1 - test6 and the tests/c checks
+# twoloops, quit_before_loop, timer_delays, timer_order, timer_from_thread, functor_storm,
+# wakeup_cases, loopthread_churn; tests/checks.mk says from which stage each is built). Each
+# stage file keeps one short @test per check, named for its stage, that calls the function
+# here; what differs between stages stays in the stage file or is a parameter. Loaded with `load carried` after `load helpers`;
 # the checks on a program run in setup_file use timeline.bash (load_run, load_test4, near).
 #
 # STAGE is a stage directory name (s02, s03, s11, ...): the programs are $TOP/STAGE/testN and
@@ -231,6 +232,93 @@ check_timer_order() {
     [ "${lines[2]}" = "earlier fired 1000, later fired 1000" ]
     [ "${lines[3]}" = "same-instant before earlier 0, later before same-instant 0" ]
   done
+}
+
+# --- cross-thread work (functor_storm, wakeup_cases, timer_from_thread, loopthread_churn) ----------
+
+# check_functor_storm STAGE: 4 threads x 10000 functors (runInLoop and queueInLoop) each run
+# once, in order per producer.
+check_functor_storm() {
+  run -0 timeout 60 "$TOP/tests/bin/$1/functor_storm" 4 10000
+  [ "${lines[0]}" = "producers 4, functors each 10000" ]
+  [ "${lines[1]}" = "ran 40000 of 40000" ]
+  [ "${lines[2]}" = "out of order 0" ]
+  [ "${lines[3]}" = "not in the loop thread 0" ]
+  [ "${lines[4]}" = "missing at the end 0" ]
+  [ "${#lines[@]}" -eq 5 ]
+}
+
+# check_wakeup_before_loop STAGE: a functor queued before loop() runs on the first iteration,
+# not after the poll timeout.
+check_wakeup_before_loop() {
+  run -0 timeout 20 "$TOP/tests/bin/$1/wakeup_cases" before_loop
+  local re='^functor queued before loop ran after ([0-9]+) ms$'
+  [[ $output =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -lt 1000 ] # without the wakeup: 10 s
+}
+
+# check_wakeup_from_functor STAGE: a functor queued by a running functor runs on the next
+# iteration.
+check_wakeup_from_functor() {
+  run -0 timeout 20 "$TOP/tests/bin/$1/wakeup_cases" from_functor
+  local re='^functor queued by a functor ran after ([0-9]+) ms$'
+  [[ $output =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -lt 1000 ]
+}
+
+# check_wakeup_quit_other STAGE: quit() from another thread wakes the loop at once.
+check_wakeup_quit_other() {
+  run -0 timeout 20 "$TOP/tests/bin/$1/wakeup_cases" quit_other
+  local re='^loop returned ([0-9]+) ms after quit from another thread$'
+  [[ $output =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -lt 1000 ]
+}
+
+# check_wakeup_quit_early STAGE: quit() from another thread before loop() starts is honoured.
+check_wakeup_quit_early() {
+  run -0 timeout 20 "$TOP/tests/bin/$1/wakeup_cases" quit_early
+  local re='^loop returned after ([0-9]+) ms$'
+  [[ $output =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -lt 1000 ]
+}
+
+# check_wakeup_drain STAGE: functors queued before quit() all run before loop() returns.
+check_wakeup_drain() {
+  run -0 timeout 20 "$TOP/tests/bin/$1/wakeup_cases" drain
+  [ "$output" = "functors run before loop() returned: 1003 of 1003" ]
+}
+
+# check_timer_from_thread STAGE: timers can be added from any thread; they fire in the loop
+# thread (s03 on; in s02 the same program aborts, see s02.bats).
+check_timer_from_thread() {
+  run -0 timeout 20 "$TOP/tests/bin/$1/timer_from_thread"
+  local re='^loop thread ([0-9]+)$'
+  [[ ${lines[0]} =~ $re ]]
+  local owner=${BASH_REMATCH[1]}
+  re='^adding a timer from thread ([0-9]+)$'
+  [[ ${lines[1]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -ne "$owner" ]
+  [ "${lines[2]}" = "timer fired in the loop thread" ]
+  [ "${lines[3]}" = exit ]
+  [ "${#lines[@]}" -eq 4 ]
+}
+
+# check_loopthread_churn STAGE: EventLoopThread x 200: threads and fds back to baseline, no
+# destroy hangs.
+check_loopthread_churn() {
+  run -0 timeout 120 "$TOP/tests/bin/$1/loopthread_churn" 200
+  [ "${lines[0]}" = "rounds 200, started 134, given work 67" ]
+  local re='^threads before ([0-9]+) after ([0-9]+)$'
+  [[ ${lines[1]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  re='^fds before ([0-9]+) after ([0-9]+)$'
+  [[ ${lines[2]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  # Some rounds destroy right after startLoop: quit() before loop() must not be lost.
+  re='^slowest destroy ([0-9]+) ms$'
+  [[ ${lines[3]} =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -lt 1000 ]
+  [ "${lines[4]}" = "work run 67 of 67" ]
 }
 
 # --- test5 and test6: runInLoop, queueInLoop, EventLoopThread (s03 on) --------------------------

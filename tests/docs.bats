@@ -4,7 +4,7 @@
 #     stage of the chapter that mentions it, or in a stage named on the same line; outside a
 #     stage chapter, in some stage;
 #   - every path it names (s11/Connector.c, tests/c/x.c, common/Settings.c, tests/bin/s11/x)
-#     exists (a tests/bin program: its source exists and the stage's Makefile builds it);
+#     exists (a tests/bin program: its source exists and tests/checks.mk has the stage build it);
 #   - every ```sh block runs, as NOTES.md tells the reader: one bash script per block, from the
 #     top of the repository, with errexit and pipefail. A block must exit 0 within the deadline,
 #     unless its last line ends in "# runs until stopped; first line: TEXT": then it runs with
@@ -65,6 +65,13 @@ sources() {
   fi
 }
 
+# stage_checks STAGE: the check programs the stage builds into tests/bin/STAGE, as make reads
+# tests/checks.mk (common/rules.mk builds CHECKS_<stage>).
+stage_checks() {
+  make -s --no-print-directory -f "$TOP/tests/checks.mk" \
+    --eval="print-checks: ; @echo \$(CHECKS_$1)" print-checks
+}
+
 @test "every file path in NOTES.md exists" {
   local path missing=() name dir
   while read -r path; do
@@ -73,11 +80,11 @@ sources() {
     if [[ $path =~ ^tests/bin/([^/]+)/([^/]+)$ ]]; then
       dir=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]}
       if [[ $dir == s[0-9][0-9] ]]; then
-        [ -f "$TOP/tests/c/$name.c" ] && grep -qw -- "$name" "$TOP/$dir/Makefile" && continue
+        [ -f "$TOP/tests/c/$name.c" ] && [[ " $(stage_checks "$dir") " == *" $name "* ]] && continue
       else
         [ -f "$TOP/tests/$dir/$name.c" ] && continue
       fi
-      missing+=("$path (no source, or not built by its Makefile)")
+      missing+=("$path (no source, or tests/checks.mk does not build it for $dir)")
     elif [ ! -e "$TOP/$path" ]; then
       missing+=("$path")
     fi

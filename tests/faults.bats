@@ -4,10 +4,10 @@
 #
 # The programs are built by tests/reliability.mk into tests/bin/reliability/<config>/s11, in
 # the suite's configuration (REACTOR_SAN), so the stage's own binaries are never touched and
-# the sanitizers watch these runs too. The negative controls build plain copies with a fault
-# switched on (REACTOR_FAULT_LEAK_FD, REACTOR_FAULT_LEAK_MEMORY: one fd, or 4 KiB, leaked per
-# connection in TcpServer_newConnection) into directories of their own; they run in the plain
-# suite only, where memory figures and valgrind mean something.
+# the sanitizers watch these runs too. The negative controls run each probe on an honest server
+# and on tests/c/leaky_server, an echo server like test9 that leaks one fd, or 4 KiB, per
+# connection from its connection callback; they run in the plain suite only, where memory
+# figures and valgrind mean something.
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -19,18 +19,12 @@ config() {
 }
 
 setup_file() {
+  local checks="quit_cases soak_driver"
+  [ -n "${REACTOR_SAN:-}" ] || checks+=" leaky_server" # the negative controls (plain only)
   # No MAKEFLAGS from an outer `make -j test`: its jobserver fds are not ours in here (bats
   # uses fds 3 and 4 itself).
   env -u MAKEFLAGS -u MFLAGS make -s -j2 -C "$TOP" -f tests/reliability.mk STAGE=s11 \
-    SAN="${REACTOR_SAN:-}" FAULTS= PROGRAMS="test9 pingpong_server" \
-    CHECKS="quit_cases soak_driver" >&2
-  if [ -z "${REACTOR_SAN:-}" ]; then
-    local fault
-    for fault in LEAK_FD LEAK_MEMORY; do
-      env -u MAKEFLAGS -u MFLAGS make -s -j2 -C "$TOP" -f tests/reliability.mk STAGE=s11 \
-        SAN= FAULTS=$fault PROGRAMS="test9 pingpong_server" CHECKS= >&2
-    done
-  fi
+    SAN="${REACTOR_SAN:-}" PROGRAMS="test9 pingpong_server" CHECKS="$checks" >&2
 }
 
 setup() {
@@ -174,14 +168,13 @@ check_quit_cases() {
 
 # --- negative controls ---------------------------------------------------------------------
 
-@test "negative control: the fd probe passes for test9 and fails for a build that leaks one fd per connection" {
+@test "negative control: the fd probe passes for test9 and fails for a server that leaks one fd per connection" {
   plain_only
   start_server "$LOG" "$PLAIN/test9" 2
   fd_probe "$SERVER_PID" "$PORT"
   stop_server_cleanly
 
-  local leaky=$TOP/tests/bin/reliability/plain-LEAK_FD/s11
-  start_server "$LOG" "$leaky/test9" 2
+  start_server "$LOG" "$PLAIN/leaky_server" fd 2
   local base
   base=$(fd_count "$SERVER_PID")
   run -1 fd_probe "$SERVER_PID" "$PORT"
@@ -190,12 +183,12 @@ check_quit_cases() {
   stop_server_cleanly
 }
 
-# vg_leak_run DIR: pingpong_server from DIR under valgrind, 20 connections, SIGTERM. Sets
+# vg_leak_run SERVER [ARG...]: the server under valgrind, 20 connections, SIGTERM. Sets
 # BG_STATUS and VG_LOG.
 vg_leak_run() {
   VG_LOG=$BATS_TEST_TMPDIR/vg.log
   start_server "$LOG" valgrind --leak-check=full --errors-for-leak-kinds=definite \
-    --error-exitcode=99 --log-file="$VG_LOG" "$1/pingpong_server" 1
+    --error-exitcode=99 --log-file="$VG_LOG" "$@"
   local i
   for ((i = 0; i < 20; i++)); do
     timeout 30 "$PLAIN/soak_driver" echo "$PORT" 3000 >/dev/null
@@ -205,29 +198,28 @@ vg_leak_run() {
   SERVER_PIDS=()
 }
 
-@test "negative control: valgrind passes pingpong_server and catches a build that leaks 4 KiB per connection" {
+@test "negative control: valgrind passes test9 and catches a server that leaks 4 KiB per connection" {
   plain_only
   command -v valgrind >/dev/null || skip "valgrind is not installed"
-  vg_leak_run "$PLAIN"
+  vg_leak_run "$PLAIN/test9" 1
   [ "$BG_STATUS" -eq 0 ]
   grep -q 'ERROR SUMMARY: 0 errors' "$VG_LOG"
 
-  vg_leak_run "$TOP/tests/bin/reliability/plain-LEAK_MEMORY/s11"
+  vg_leak_run "$PLAIN/leaky_server" memory 1
   [ "$BG_STATUS" -eq 99 ]
-  # 20 blocks leaked; the last is still held by the fault's own pointer ("still reachable").
-  grep -qE 'definitely lost: 77,824 bytes in 19 blocks' "$VG_LOG"
-  grep -qE 'TcpServer_newConnection \(TcpServer\.c:[0-9]+\)' "$VG_LOG"
+  # One block per connection, every one lost, allocated in the connection callback.
+  grep -qE 'definitely lost: 81,920 bytes in 20 blocks' "$VG_LOG"
+  grep -qE 'onConnection \(leaky_server\.c:[0-9]+\)' "$VG_LOG"
 }
 
-@test "negative control: a short soak passes the servers and fails a build that leaks 4 KiB per connection on RSS" {
+@test "negative control: a short soak passes the servers and fails a server that leaks 4 KiB per connection on RSS" {
   plain_only
   SOAK_SECONDS=4 SOAK_WARMUP=2 run -0 timeout 120 "$TOP/tests/soak"
   [ "${lines[-1]}" = "soak: passed" ]
-  SOAK_SECONDS=4 SOAK_WARMUP=2 SOAK_SERVER_DIR=$TOP/tests/bin/reliability/plain-LEAK_MEMORY/s11 \
-    run -1 timeout 120 "$TOP/tests/soak"
-  [ "${lines[-1]}" = "soak: FAILED (2 problems)" ]
-  [[ $output == *"soak: test9 RSS grew by "*" KiB (more than 1024 KiB)"* ]]
-  [[ $output == *"soak: pingpong RSS grew by "*" KiB (more than 1024 KiB)"* ]]
+  # leaky_server in test9's place; pingpong_server, honest, beside it in the same run.
+  SOAK_SECONDS=4 SOAK_WARMUP=2 SOAK_LEAK=memory run -1 timeout 120 "$TOP/tests/soak"
+  [ "${lines[-1]}" = "soak: FAILED (1 problems)" ]
+  [[ $output == *"soak: leaky_server RSS grew by "*" KiB (more than 1024 KiB)"* ]]
   # The fds were not what leaked: both came back.
   [[ $output != *"more than at the start"* ]]
 }

@@ -1,16 +1,14 @@
 # Out-of-tree builds for the reliability checks (tests/faults.bats, tests/valgrind-check,
 # tests/soak): a stage's library and programs compiled into a directory of their own, so a
-# plain build for valgrind, or a build with a planted fault, never touches the stage's own
-# binaries (which the suite may be building with a sanitizer at the same time).
+# plain build for valgrind never touches the stage's own binaries (which the suite may be
+# building with a sanitizer at the same time).
 #
 #   make -f tests/reliability.mk STAGE=s11 PROGRAMS="test9 pingpong_server"
 #   make -f tests/reliability.mk STAGE=s11 CHECKS="quit_cases soak_driver" OUT=/tmp/x
-#   make -f tests/reliability.mk STAGE=s11 FAULTS=LEAK_FD OUT=/tmp/leaky PROGRAMS=test9
 #
 #   STAGE     the stage directory (default s11); its library is every s*/[A-Z]*.c file
 #   PROGRAMS  programs of the stage to build (default: none); CHECKS: tests/c/<name>.c programs
 #   SAN       empty (plain -O2 -g), address (ASan+UBSan) or thread (TSan), as common/rules.mk
-#   FAULTS    planted faults to switch on: LEAK_FD, LEAK_MEMORY (-DREACTOR_FAULT_<name>)
 #   OUT       where binaries go (default tests/bin/reliability/<config>/<stage>); objects go
 #             to OUT/.obj, and a change of flags rebuilds everything there
 
@@ -18,7 +16,6 @@ HERE := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 TOP := $(abspath $(HERE)/..)
 STAGE ?= s11
 SAN ?=
-FAULTS ?=
 PROGRAMS ?=
 CHECKS ?=
 CC ?= cc
@@ -35,17 +32,14 @@ else ifeq ($(SAN),thread)
 else
   $(error SAN=$(SAN) is not supported: use SAN=address or SAN=thread)
 endif
-ifneq ($(filter-out LEAK_FD LEAK_MEMORY,$(FAULTS)),)
-  $(error FAULTS=$(FAULTS): the planted faults are LEAK_FD and LEAK_MEMORY)
-endif
 
-OUT ?= $(TOP)/tests/bin/reliability/$(CONFIG)$(if $(FAULTS),-$(subst $() ,-,$(FAULTS)))/$(STAGE)
+OUT ?= $(TOP)/tests/bin/reliability/$(CONFIG)/$(STAGE)
 STAGE_DIR := $(TOP)/$(STAGE)
 OBJ := $(OUT)/.obj
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
 	-Wformat=2 -Werror
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(WARNINGS) -I$(STAGE_DIR) -I$(TOP)/common -pthread \
-	$(SAN_FLAGS) $(FAULTS:%=-DREACTOR_FAULT_%)
+	$(SAN_FLAGS)
 ALL_LDFLAGS := -pthread $(SAN_FLAGS)
 
 LIB_SRCS := $(notdir $(wildcard $(STAGE_DIR)/[A-Z]*.c))

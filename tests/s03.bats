@@ -24,7 +24,6 @@ setup_file() {
 
 setup() {
   S=$TOP/s03
-  BIN=$TOP/tests/bin/s03
 }
 
 # --- test4: the timer timeline ------------------------------------------------------------------
@@ -115,75 +114,35 @@ setup() {
 # --- cross-thread edge cases --------------------------------------------------------------------
 
 @test "s03: 4 threads x 10000 functors (runInLoop and queueInLoop) each run once, in order per producer" {
-  run -0 timeout 60 "$BIN/functor_storm" 4 10000
-  [ "${lines[0]}" = "producers 4, functors each 10000" ]
-  [ "${lines[1]}" = "ran 40000 of 40000" ]
-  [ "${lines[2]}" = "out of order 0" ]
-  [ "${lines[3]}" = "not in the loop thread 0" ]
-  [ "${lines[4]}" = "missing at the end 0" ]
-  [ "${#lines[@]}" -eq 5 ]
+  check_functor_storm s03
 }
 
 @test "s03: a functor queued before loop() runs on the first iteration, not after the poll timeout" {
-  run -0 timeout 20 "$BIN/wakeup_cases" before_loop
-  local re='^functor queued before loop ran after ([0-9]+) ms$'
-  [[ $output =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -lt 1000 ] # without the wakeup: 10 s
+  check_wakeup_before_loop s03
 }
 
 @test "s03: a functor queued by a running functor runs on the next iteration" {
-  run -0 timeout 20 "$BIN/wakeup_cases" from_functor
-  local re='^functor queued by a functor ran after ([0-9]+) ms$'
-  [[ $output =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -lt 1000 ]
+  check_wakeup_from_functor s03
 }
 
 @test "s03: quit() from another thread wakes the loop at once" {
-  run -0 timeout 20 "$BIN/wakeup_cases" quit_other
-  local re='^loop returned ([0-9]+) ms after quit from another thread$'
-  [[ $output =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -lt 1000 ]
+  check_wakeup_quit_other s03
 }
 
 @test "s03: quit() from another thread before loop() starts is honoured" {
-  run -0 timeout 20 "$BIN/wakeup_cases" quit_early
-  local re='^loop returned after ([0-9]+) ms$'
-  [[ $output =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -lt 1000 ]
+  check_wakeup_quit_early s03
 }
 
 @test "s03: functors queued before quit() all run before loop() returns" {
-  run -0 timeout 20 "$BIN/wakeup_cases" drain
-  [ "$output" = "functors run before loop() returned: 1003 of 1003" ]
+  check_wakeup_drain s03
 }
 
 @test "s03: timers can be added from any thread; they fire in the loop thread" {
-  run -0 timeout 20 "$BIN/timer_from_thread"
-  local re='^loop thread ([0-9]+)$'
-  [[ ${lines[0]} =~ $re ]]
-  local owner=${BASH_REMATCH[1]}
-  re='^adding a timer from thread ([0-9]+)$'
-  [[ ${lines[1]} =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -ne "$owner" ]
-  [ "${lines[2]}" = "timer fired in the loop thread" ]
-  [ "${lines[3]}" = exit ]
-  [ "${#lines[@]}" -eq 4 ]
+  check_timer_from_thread s03
 }
 
 @test "s03: EventLoopThread x 200: threads and fds back to baseline, no destroy hangs" {
-  run -0 timeout 120 "$BIN/loopthread_churn" 200
-  [ "${lines[0]}" = "rounds 200, started 134, given work 67" ]
-  local re='^threads before ([0-9]+) after ([0-9]+)$'
-  [[ ${lines[1]} =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
-  re='^fds before ([0-9]+) after ([0-9]+)$'
-  [[ ${lines[2]} =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
-  # Some rounds destroy right after startLoop: quit() before loop() must not be lost.
-  re='^slowest destroy ([0-9]+) ms$'
-  [[ ${lines[3]} =~ $re ]]
-  [ "${BASH_REMATCH[1]}" -lt 1000 ]
-  [ "${lines[4]}" = "work run 67 of 67" ]
+  check_loopthread_churn s03
 }
 
 @test "make diff A=s02 B=s03 shows EventLoopThread, test5 and test6 arriving and no build output" {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # Stage s04: the listening side - InetAddress, SocketsOps, Socket, Acceptor, and test7, which
-# greets every connection with "How are you?\n" and closes it.
+# greets every connection with "How are you?\n" and closes it. The tests/c checks carried from
+# s00 - s03 run on s04's build too.
 bats_require_minimum_version 1.5.0
 load helpers
+load carried
 
 GREETING=$'How are you?\n'
 
@@ -260,6 +262,60 @@ NEWCONN_RE='^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9
   [ "$(count_lines "$LOG" "$err_re")" -eq 10 ]
 }
 
+# --- the checks carried from s00 - s03 (tests/c), on s04's build -------------------------------
+
+@test "s04: a second EventLoop in one thread aborts naming the first loop" {
+  check_twoloops_aborts s04
+}
+
+@test "s04: a quit() before loop() is honoured" {
+  check_quit_before_loop s04
+}
+
+@test "s04: zero and negative delays fire on the next iteration, earliest due first" {
+  check_timer_delays_soon s04
+}
+
+@test "s04: huge delays (1e12 s, 1e300 s) never fire and do not overflow; the program exits 0" {
+  check_timer_delays_huge s04
+}
+
+@test "s04: 1000 timers due at the same instant fire in insertion order" {
+  check_timer_order s04
+}
+
+@test "s04: 4 threads x 10000 functors (runInLoop and queueInLoop) each run once, in order per producer" {
+  check_functor_storm s04
+}
+
+@test "s04: a functor queued before loop() runs on the first iteration, not after the poll timeout" {
+  check_wakeup_before_loop s04
+}
+
+@test "s04: a functor queued by a running functor runs on the next iteration" {
+  check_wakeup_from_functor s04
+}
+
+@test "s04: quit() from another thread wakes the loop at once" {
+  check_wakeup_quit_other s04
+}
+
+@test "s04: quit() from another thread before loop() starts is honoured" {
+  check_wakeup_quit_early s04
+}
+
+@test "s04: functors queued before quit() all run before loop() returns" {
+  check_wakeup_drain s04
+}
+
+@test "s04: timers can be added from any thread; they fire in the loop thread" {
+  check_timer_from_thread s04
+}
+
+@test "s04: EventLoopThread x 200: threads and fds back to baseline, no destroy hangs" {
+  check_loopthread_churn s04
+}
+
 @test "make diff A=s03 B=s04 shows the four new classes and test7, and no build output" {
   make -C "$TOP" -s SAN="${REACTOR_SAN:-}" s03 s04 >/dev/null
   run -0 make -C "$TOP" -s diff A=s03 B=s04
@@ -270,6 +326,7 @@ NEWCONN_RE='^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9
   done
   [[ $output == *"+++ s04/test7.c"* ]]
   [[ $output == *"+++ s04/Makefile"* ]]
+  [[ $output != *CHECKS* ]] # the check programs are listed in tests/checks.mk, not by stage
   # Nothing from the build, and nothing else: every changed file is one of those.
   [[ $output != *".build"* ]]
   [[ $output != *"Binary files"* ]]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Stage s11, the passive side (muduo steps 5-10): TcpServer, TcpConnection, Buffer, send and
 # half-close, write-complete and high-water-mark callbacks, EventLoopThreadPool; test8 - test11,
-# pingpong_server; the carried programs test1 - test3 and test5 - test7. Every test here passes
+# pingpong_server; the carried programs test1 - test3 and test5 - test7, and the carried tests/c
+# checks (twoloops, quit_before_loop, timers, wakeups, EventLoopThread). Every test here passes
 # with either backend (CI runs the file as is and with REACTOR_USE_POLL=1). The active side
 # (Connector, TcpClient, test4, test12, test13) is in s11-connector.bats.
 bats_require_minimum_version 1.5.0
@@ -128,6 +129,54 @@ tids() {
 
 @test "s11: a second EventLoop in one thread aborts naming the first loop" {
   check_twoloops_aborts s11
+}
+
+@test "s11: a quit() before loop() is honoured" {
+  check_quit_before_loop s11
+}
+
+@test "s11: zero and negative delays fire on the next iteration, earliest due first" {
+  check_timer_delays_soon s11
+}
+
+@test "s11: huge delays (1e12 s, 1e300 s) never fire and do not overflow; the program exits 0" {
+  check_timer_delays_huge s11
+}
+
+@test "s11: 1000 timers due at the same instant fire in insertion order" {
+  check_timer_order s11
+}
+
+@test "s11: 4 threads x 10000 functors (runInLoop and queueInLoop) each run once, in order per producer" {
+  check_functor_storm s11
+}
+
+@test "s11: a functor queued before loop() runs on the first iteration, not after the poll timeout" {
+  check_wakeup_before_loop s11
+}
+
+@test "s11: a functor queued by a running functor runs on the next iteration" {
+  check_wakeup_from_functor s11
+}
+
+@test "s11: quit() from another thread wakes the loop at once" {
+  check_wakeup_quit_other s11
+}
+
+@test "s11: quit() from another thread before loop() starts is honoured" {
+  check_wakeup_quit_early s11
+}
+
+@test "s11: functors queued before quit() all run before loop() returns" {
+  check_wakeup_drain s11
+}
+
+@test "s11: timers can be added from any thread; they fire in the loop thread" {
+  check_timer_from_thread s11
+}
+
+@test "s11: EventLoopThread x 200: threads and fds back to baseline, no destroy hangs" {
+  check_loopthread_churn s11
 }
 
 @test "s11 test3: 'started' then 'Timeout!' with the poll's receive time, about 5 s later" {
