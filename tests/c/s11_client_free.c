@@ -48,9 +48,6 @@ static TcpClient *g_client;
 static int g_observed;
 static atomic_int g_ups, g_downs;
 
-
-
-
 static void server_accept(void *arg, Timestamp receiveTime) {
   (void)arg;
   (void)receiveTime;
@@ -248,6 +245,10 @@ static void free_in_loop(void *arg) {
   MutexLock_unlock(&g_mutex);
 }
 
+// The threads phase has the same shape as s11_connector_stop.c's: a TcpClient is made in the IO
+// loop's thread and handed back under the mutex, then started and stopped (or freed) from this
+// thread at random moments. Each program keeps its own copy so that it reads alone, one object per
+// program.
 static void threads(void) {
   EventLoopThread thread;
   EventLoopThread_init(&thread);

@@ -47,9 +47,6 @@ static atomic_int g_callbacks;
 static int g_observed; // rounds in which the case's state was seen
 static int g_heldFd = -1;
 
-
-
-
 static void accept_and_close(void *arg, Timestamp receiveTime) {
   int listenFd = *(int *)arg;
   (void)receiveTime;
@@ -252,6 +249,9 @@ static void create_in_loop(void *arg) {
   MutexLock_unlock(&g_mutex);
 }
 
+// The threads phase has the same shape as s11_client_free.c's: a Connector is made in the IO loop's
+// thread and handed back under the mutex, then started and stopped (or freed) from this thread at
+// random moments. Each program keeps its own copy so that it reads alone, one object per program.
 static void threads(void) {
   EventLoopThread thread;
   EventLoopThread_init(&thread);
