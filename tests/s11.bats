@@ -183,7 +183,9 @@ tids() {
   timeout 10 "$B/s11_client" "$PORT" -f "$T/p1" -H >"$T/got1" 2>"$T/c1"
   timeout 10 "$B/s11_client" "$PORT" -f "$T/p2" -H >"$T/got2" 2>"$T/c2"
   after=$(now_ms)
-  [ ! -s "$T/got1" ] && [ ! -s "$T/got2" ] # a discard server sends nothing, then closes
+  # A discard server sends nothing, then closes.
+  [ ! -s "$T/got1" ]
+  [ ! -s "$T/got2" ]
   wait_for_line "$LOG" "connection \[$name#2\] is down"
   [ "$(sed -n 1p "$LOG")" = "main(): pid = $SERVER_PID" ]
   [ "$(sed -n 2p "$LOG")" = "listening on $name" ]
@@ -201,12 +203,14 @@ tids() {
   # No IO threads: everything runs in the main thread, whose tid is the pid.
   [ "$(tids "$LOG" "$name#1")" = "$SERVER_PID" ]
   [ "$(tids "$LOG" "$name#2")" = "$SERVER_PID" ]
-  # The receive times are real: between the clients' start and end.
-  local when us
-  while IFS= read -r when; do
+  # The receive times are real: between the clients' start and end (one per message).
+  local when us stamps
+  mapfile -t stamps < <(sed -nE "s/^onMessage\(\): tid=[0-9]+ received .* at ($TIME_RE)\$/\1/p" "$LOG")
+  [ "${#stamps[@]}" -eq 2 ]
+  for when in "${stamps[@]}"; do
     us=$(formatted_us "$when")
     ((us / 1000 >= before - 1000 && us / 1000 <= after + 1000))
-  done < <(sed -nE "s/^onMessage\(\): tid=[0-9]+ received .* at ($TIME_RE)\$/\1/p" "$LOG")
+  done
   # The library's INFO line names the same connection and peer.
   grep -qE " INFO  TcpServer_newConnection \[$name\] - new connection \[$name#1\] from 127\.0\.0\.1:$(local_port "$T/c1") - TcpServer\.c:[0-9]+\$" "$LOG"
   stop_server_clean "$SERVER_PID" "$LOG"
