@@ -229,12 +229,16 @@ tids() {
   t2=$(tids "$LOG" "$name#2")
   t3=$(tids "$LOG" "$name#3")
   # One tid per connection: up, message and down all in its IO thread.
-  [ "$(wc -l <<<"$t1")" -eq 1 ] && [ "$(wc -l <<<"$t2")" -eq 1 ]
-  [ "$t1" -ne "$SERVER_PID" ] && [ "$t2" -ne "$SERVER_PID" ]
+  [[ $t1 =~ ^[0-9]+$ ]]
+  [[ $t2 =~ ^[0-9]+$ ]]
+  [[ $t3 =~ ^[0-9]+$ ]]
+  [ "$t1" -ne "$SERVER_PID" ]
+  [ "$t2" -ne "$SERVER_PID" ]
   [ "$t1" -ne "$t2" ]
   [ "$t3" -eq "$t1" ] # round-robin: the third is back on the first thread
   # Both are threads of the server process.
-  [ -d "/proc/$SERVER_PID/task/$t1" ] && [ -d "/proc/$SERVER_PID/task/$t2" ]
+  [ -d "/proc/$SERVER_PID/task/$t1" ]
+  [ -d "/proc/$SERVER_PID/task/$t2" ]
   run -0 conn_lines "$LOG" "$name#2"
   [ "${lines[0]}" = "onConnection(): tid=T new connection [$name#2] from 127.0.0.1:$(local_port "$T/c2")" ]
   [ "${lines[1]}" = "onMessage(): tid=T received 9 bytes from connection [$name#2] at TIME" ]
