@@ -606,8 +606,22 @@ relay() {
 
 # --- the two backends -------------------------------------------------------------------------
 
+# eventpoll_fds PID: how many epoll instances PID holds, seen from outside: its fds whose
+# /proc/PID/fd link reads anon_inode:[eventpoll]. Fails if PID is gone.
+eventpoll_fds() {
+  local fd target n=0
+  kill -0 "$1" || return 1
+  for fd in /proc/"$1"/fd/*; do
+    target=$(readlink "$fd") || continue # closed in the meantime
+    if [ "$target" = "anon_inode:[eventpoll]" ]; then
+      n=$((n + 1))
+    fi
+  done
+  echo "$n"
+}
+
 @test "s11: REACTOR_USE_POLL picks the backend; an unknown value warns once and uses epoll" {
-  local v out name
+  local v out name fds
   for v in 0 1 yes; do
     SERVER_ENV=(REACTOR_LOG_LEVEL=TRACE REACTOR_USE_POLL=$v)
     start_server "$LOG" "$S/test8" 2
@@ -615,15 +629,22 @@ relay() {
     printf 'which poller' >"$T/p"
     timeout 10 "$B/s11_client" "$PORT" -f "$T/p" -H >/dev/null 2>/dev/null
     wait_for_line "$LOG" "connection \[$name#1\] is down"
+    # What really runs: on epoll each of the three loops (main and two IO threads) holds an
+    # epoll instance; on poll(2) none does.
+    fds=$(eventpoll_fds "$SERVER_PID")
     stop_server_clean "$SERVER_PID" "$LOG"
     local epoll poll
     epoll=$(count_lines "$LOG" " TRACE EPoller_poll [0-9]+ events happened - EPoller\.c:[0-9]+\$")
     poll=$(count_lines "$LOG" " TRACE Poller_poll [0-9]+ events happened - Poller\.c:[0-9]+\$")
-    echo "REACTOR_USE_POLL=$v: $epoll EPoller_poll lines, $poll Poller_poll lines" >&2
+    echo "REACTOR_USE_POLL=$v: $fds epoll fds, $epoll EPoller_poll lines, $poll Poller_poll lines" >&2
     if [ "$v" = 1 ]; then
-      [ "$poll" -gt 0 ] && [ "$epoll" -eq 0 ]
+      [ "$fds" -eq 0 ]
+      [ "$poll" -gt 0 ]
+      [ "$epoll" -eq 0 ]
     else
-      [ "$epoll" -gt 0 ] && [ "$poll" -eq 0 ]
+      [ "$fds" -eq 3 ]
+      [ "$epoll" -gt 0 ]
+      [ "$poll" -eq 0 ]
     fi
     if [ "$v" = yes ]; then
       # Three loops (main and two IO threads) read the setting; it is reported once.
