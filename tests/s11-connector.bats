@@ -246,12 +246,15 @@ teardown() {
   local retry="^$LOG_TIME_RE"'INFO  Retry connecting to 127\.0\.0\.1:'"$port"' in ([0-9]+) milliseconds\. - Connector\.c:[0-9]+$'
   # Attempts at 0, 0.5 and (load permitting) 1.5 s: each a self-connect, each retried.
   [[ ${lines[2]} =~ $warn ]]
-  [[ ${lines[3]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 500 ]
+  [[ ${lines[3]} =~ $retry ]]
+  [ "${BASH_REMATCH[1]}" -eq 500 ]
   [[ ${lines[4]} =~ $warn ]]
-  [[ ${lines[5]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 1000 ]
+  [[ ${lines[5]} =~ $retry ]]
+  [ "${BASH_REMATCH[1]}" -eq 1000 ]
   local n=${#lines[@]} i=6
   if [[ ${lines[6]} =~ $warn ]]; then
-    [[ ${lines[7]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 2000 ]
+    [[ ${lines[7]} =~ $retry ]]
+    [ "${BASH_REMATCH[1]}" -eq 2000 ]
     i=8
   fi
   [[ ${lines[i]} =~ $DTOR_RE ]]
