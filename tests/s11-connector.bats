@@ -492,9 +492,9 @@ times_of() {
   [ "${NAMES[0]}" = main ]
   near "${TIMES[0]}" 0 "msg main"
   check_test4_lines '^(main|once1|once1\.5|once2\.5|once3\.5|every2|every3|cancelSelf\(\))$'
-  local i
+  local i t
   for i in once1:1000000 once1.5:1500000 once2.5:2500000 once3.5:3500000; do
-    local t=$(times_of "${i%%:*}")
+    t=$(times_of "${i%%:*}")
     [ "$(wc -w <<<"$t")" -eq 1 ]
     near "$t" "${i#*:}" "${i%%:*}"
   done
@@ -510,7 +510,8 @@ times_of() {
 
 @test "s11 test4: every2 fires at 2, 4, 6, 8 (and maybe 10) s, never after its cancel at 10 s" {
   wait_test4
-  local -a t=($(times_of every2))
+  local -a t
+  t=($(times_of every2))
   [ "${#t[@]}" -eq 4 ] || [ "${#t[@]}" -eq 5 ]
   near "${t[0]}" 2000000 "every2 #1"
   local i
@@ -526,7 +527,9 @@ times_of() {
 
 @test "s11 test4: every3 runs on; the 20th line comes at about 27 s (every2 ran at 10 s) or 30 s" {
   wait_test4
-  local -a e2=($(times_of every2)) e3=($(times_of every3))
+  local -a e2 e3
+  e2=($(times_of every2))
+  e3=($(times_of every3))
   # main, 4 one-shots, cancelSelf, every2 and every3 make the 20 counted lines.
   [ $((1 + 4 + 1 + ${#e2[@]} + ${#e3[@]})) -eq 20 ]
   near "${e3[0]}" 3000000 "every3 #1"
