@@ -133,7 +133,7 @@ check_test4_counts() {
 # check_test4_one_shots: one-shot timers fire near their due time after now.
 check_test4_one_shots() {
   load_test4
-  local i due
+  local i due n=0
   for ((i = 0; i < 21; i++)); do
     case ${NAMES[i]} in
     once1) due=1000000 ;;
@@ -143,7 +143,9 @@ check_test4_one_shots() {
     *) continue ;;
     esac
     near $((TIMES[i] - NOW_US)) "$due" "${NAMES[i]}"
+    n=$((n + 1))
   done
+  [ "$n" -eq 4 ] # all four were there to check
 }
 
 # check_test4_repeating: repeating timers fire every interval, restarted from each expiry.
@@ -166,6 +168,7 @@ check_test4_repeating() {
       fi
       prev=${TIMES[i]}
     done
+    [ "$k" -ge 2 ] # it repeated: there was an interval to check
   done
 }
 
