@@ -71,7 +71,9 @@ check_test3_trace() {
       poll=$i
       break
     fi
-    [[ ${OUT[i]} =~ $re ]] && fd="$fd ${BASH_REMATCH[1]}"
+    if [[ ${OUT[i]} =~ $re ]]; then
+      fd="$fd ${BASH_REMATCH[1]}"
+    fi
   done
   [ "$(wc -w <<<"$fd")" -eq "$1" ]
   local test3_fd=${fd##* }

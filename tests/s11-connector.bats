@@ -204,7 +204,9 @@ teardown() {
     elif [[ $line == *" Retry connecting"* ]]; then
       [[ $line =~ $retry_re ]]
       delays[$phase]+="${BASH_REMATCH[1]} "
-      [ "$phase" = reset ] && events+="retry ${BASH_REMATCH[1]};"
+      if [ "$phase" = reset ]; then
+        events+="retry ${BASH_REMATCH[1]};"
+      fi
     elif [ "$phase" = reset ] && [[ $line =~ ^(connected|restart) ]]; then
       events+="${line% after the restart};"
     fi
@@ -227,7 +229,9 @@ teardown() {
       echo "jittered delay ${got[i]} outside [$((nominal / 2)), $nominal]" >&2
       false
     }
-    ((got[i] == nominal)) && exact=$((exact + 1))
+    if ((got[i] == nominal)); then
+      exact=$((exact + 1))
+    fi
     nominal=$((nominal * 2 > 30000 ? 30000 : nominal * 2))
   done
   [ "$exact" -le 2 ]
@@ -480,7 +484,9 @@ wait_test4() {
 times_of() {
   local i r=""
   for i in "${!NAMES[@]}"; do
-    [ "${NAMES[i]}" = "$1" ] && r+="${TIMES[i]} "
+    if [ "${NAMES[i]}" = "$1" ]; then
+      r+="${TIMES[i]} "
+    fi
   done
   echo "$r"
 }
