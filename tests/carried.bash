@@ -72,7 +72,9 @@ check_test3_trace() {
       poll=$i
       break
     fi
-    [[ ${OUT[i]} =~ $re ]] && fd="$fd ${BASH_REMATCH[1]}"
+    if [[ ${OUT[i]} =~ $re ]]; then
+      fd="$fd ${BASH_REMATCH[1]}"
+    fi
   done
   [ "$(wc -w <<<"$fd")" -eq "$1" ]
   local test3_fd=${fd##* }
@@ -134,7 +136,7 @@ check_test4_counts() {
 # check_test4_one_shots: one-shot timers fire near their due time after now.
 check_test4_one_shots() {
   load_test4
-  local i due
+  local i due n=0
   for ((i = 0; i < 21; i++)); do
     case ${NAMES[i]} in
     once1) due=1000000 ;;
@@ -144,7 +146,9 @@ check_test4_one_shots() {
     *) continue ;;
     esac
     near $((TIMES[i] - NOW_US)) "$due" "${NAMES[i]}"
+    n=$((n + 1))
   done
+  [ "$n" -eq 4 ] # all four were there to check
 }
 
 # check_test4_repeating: repeating timers fire every interval, restarted from each expiry.
@@ -167,6 +171,7 @@ check_test4_repeating() {
       fi
       prev=${TIMES[i]}
     done
+    [ "$k" -ge 2 ] # it repeated: there was an interval to check
   done
 }
 

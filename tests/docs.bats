@@ -73,8 +73,9 @@ stage_checks() {
 }
 
 @test "every file path in NOTES.md exists" {
-  local path missing=() name dir
+  local path missing=() name dir n=0
   while read -r path; do
+    n=$((n + 1))
     path=${path#../}
     path=${path%.}
     if [[ $path =~ ^tests/bin/([^/]+)/([^/]+)$ ]]; then
@@ -89,6 +90,7 @@ stage_checks() {
       missing+=("$path")
     fi
   done < <(grep -oE '(\.\./)?(s[0-9][0-9]|common|tests)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' "$NOTES" | sort -u)
+  [ "$n" -gt 50 ] # the extraction works: the guide names many paths
   if [ ${#missing[@]} -gt 0 ]; then
     printf 'NOTES.md names a path that does not exist: %s\n' "${missing[@]}" >&2
     return 1

@@ -204,7 +204,9 @@ teardown() {
     elif [[ $line == *" Retry connecting"* ]]; then
       [[ $line =~ $retry_re ]]
       delays[$phase]+="${BASH_REMATCH[1]} "
-      [ "$phase" = reset ] && events+="retry ${BASH_REMATCH[1]};"
+      if [ "$phase" = reset ]; then
+        events+="retry ${BASH_REMATCH[1]};"
+      fi
     elif [ "$phase" = reset ] && [[ $line =~ ^(connected|restart) ]]; then
       events+="${line% after the restart};"
     fi
@@ -227,7 +229,9 @@ teardown() {
       echo "jittered delay ${got[i]} outside [$((nominal / 2)), $nominal]" >&2
       false
     }
-    ((got[i] == nominal)) && exact=$((exact + 1))
+    if ((got[i] == nominal)); then
+      exact=$((exact + 1))
+    fi
     nominal=$((nominal * 2 > 30000 ? 30000 : nominal * 2))
   done
   [ "$exact" -le 2 ]
@@ -246,12 +250,15 @@ teardown() {
   local retry="^$LOG_TIME_RE"'INFO  Retry connecting to 127\.0\.0\.1:'"$port"' in ([0-9]+) milliseconds\. - Connector\.c:[0-9]+$'
   # Attempts at 0, 0.5 and (load permitting) 1.5 s: each a self-connect, each retried.
   [[ ${lines[2]} =~ $warn ]]
-  [[ ${lines[3]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 500 ]
+  [[ ${lines[3]} =~ $retry ]]
+  [ "${BASH_REMATCH[1]}" -eq 500 ]
   [[ ${lines[4]} =~ $warn ]]
-  [[ ${lines[5]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 1000 ]
+  [[ ${lines[5]} =~ $retry ]]
+  [ "${BASH_REMATCH[1]}" -eq 1000 ]
   local n=${#lines[@]} i=6
   if [[ ${lines[6]} =~ $warn ]]; then
-    [[ ${lines[7]} =~ $retry ]] && [ "${BASH_REMATCH[1]}" -eq 2000 ]
+    [[ ${lines[7]} =~ $retry ]]
+    [ "${BASH_REMATCH[1]}" -eq 2000 ]
     i=8
   fi
   [[ ${lines[i]} =~ $DTOR_RE ]]
@@ -301,8 +308,10 @@ case waiting-to-retry: 200 rounds, freed while a retry was pending 200, up 0, do
 case connected: 200 rounds, freed while connected 200, up 200, down 200
 case free-in-up: 200 rounds, freed in the up callback 200, up 200, down 200
 case free-in-down: 200 rounds, freed in the down callback 200, up 200, down 200" ]
-  # Every connection that came up went down, whoever freed what.
+  # Every connection that came up went down, whoever freed what; and some came up (a third of
+  # the rounds aim at the listener).
   [[ $(grep '^case threads' <<<"$cases") =~ ^case\ threads:\ 200\ rounds,\ sent\ on\ a\ live\ connection\ [0-9]+,\ up\ ([0-9]+),\ down\ ([0-9]+)$ ]]
+  [ "${BASH_REMATCH[1]}" -ge 1 ]
   [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
   [[ $(grep '^fds' <<<"$cases") =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
   [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
@@ -475,7 +484,9 @@ wait_test4() {
 times_of() {
   local i r=""
   for i in "${!NAMES[@]}"; do
-    [ "${NAMES[i]}" = "$1" ] && r+="${TIMES[i]} "
+    if [ "${NAMES[i]}" = "$1" ]; then
+      r+="${TIMES[i]} "
+    fi
   done
   echo "$r"
 }
@@ -487,9 +498,9 @@ times_of() {
   [ "${NAMES[0]}" = main ]
   near "${TIMES[0]}" 0 "msg main"
   check_test4_lines '^(main|once1|once1\.5|once2\.5|once3\.5|every2|every3|cancelSelf\(\))$'
-  local i
+  local i t
   for i in once1:1000000 once1.5:1500000 once2.5:2500000 once3.5:3500000; do
-    local t=$(times_of "${i%%:*}")
+    t=$(times_of "${i%%:*}")
     [ "$(wc -w <<<"$t")" -eq 1 ]
     near "$t" "${i#*:}" "${i%%:*}"
   done
@@ -505,7 +516,8 @@ times_of() {
 
 @test "s11 test4: every2 fires at 2, 4, 6, 8 (and maybe 10) s, never after its cancel at 10 s" {
   wait_test4
-  local -a t=($(times_of every2))
+  local -a t
+  t=($(times_of every2))
   [ "${#t[@]}" -eq 4 ] || [ "${#t[@]}" -eq 5 ]
   near "${t[0]}" 2000000 "every2 #1"
   local i
@@ -521,7 +533,9 @@ times_of() {
 
 @test "s11 test4: every3 runs on; the 20th line comes at about 27 s (every2 ran at 10 s) or 30 s" {
   wait_test4
-  local -a e2=($(times_of every2)) e3=($(times_of every3))
+  local -a e2 e3
+  e2=($(times_of every2))
+  e3=($(times_of every3))
   # main, 4 one-shots, cancelSelf, every2 and every3 make the 20 counted lines.
   [ $((1 + 4 + 1 + ${#e2[@]} + ${#e3[@]})) -eq 20 ]
   near "${e3[0]}" 3000000 "every3 #1"
