@@ -70,7 +70,7 @@ static bool has_pending_functors(EventLoop *self);
 void EventLoop_destroy(EventLoop *self) {
   assert(!self->looping);
   EventLoop_assertInLoopThread(self);
-  // Work queued after loop() returned (a TcpClient freed after the loop, say) still runs:
+  // Work queued after loop() returned (by an object freed after the loop, say) still runs:
   // it is usually teardown that frees memory.
   while (has_pending_functors(self))
     EventLoop_doPendingFunctors(self);

@@ -199,6 +199,7 @@ static void Connector_handleWrite(void *arg) {
     sockets_close(sockfd);
 }
 
+// It begins as handleWrite does: either handler may be the one that ends the attempt.
 static void Connector_handleError(void *arg) {
   Connector *self = arg;
   LOG_TRACE("state = %s", state_to_string(self->state));
