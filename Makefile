@@ -10,6 +10,8 @@
 #   make soak               connection churn + ping-pong against s11's servers (SOAK_SECONDS=300)
 #   make fuzz               libFuzzer on Buffer and InetAddress (FUZZ_SECONDS=600 each)
 #   make diff A=s00 B=s01   what stage B adds to stage A, sources only
+#   make step N=11          s04 plus s11/steps' patches up to step 11, built in .steps/step11
+#   make diff A=step10 B=step11   one step's story (any two of s00 ... s04, step05 ... step13, s11)
 #   make bench              the speed benchmark (3-4 minutes): ping-pong against a raw-epoll
 #                           reference, 10,000 idle connections, timers; see tests/bench/bench
 #   make clean
@@ -24,7 +26,7 @@ endif
 SOAK_SECONDS ?= 300
 FUZZ_SECONDS ?= 600
 
-.PHONY: all test demo diff clean bench valgrind soak fuzz $(STAGES)
+.PHONY: all test demo diff step clean bench valgrind soak fuzz $(STAGES)
 
 all: $(STAGES)
 
@@ -51,9 +53,14 @@ fuzz:
 
 diff:
 	@if [ -z "$(A)" ] || [ -z "$(B)" ]; then \
-	  echo "usage: make diff A=<stage> B=<stage>   (stages: $(STAGES) s11)"; \
+	  echo "usage: make diff A=<stage> B=<stage>   (stages: $(STAGES); steps: step05 ... step13)"; \
 	else tests/stage-diff "$(A)" "$(B)"; fi
+
+step:
+	@if [ -z "$(N)" ]; then \
+	  echo "usage: make step N=<05 ... 13>   (s11's step series: tests/steps list)"; \
+	else tests/steps build "$(N)" SAN=$(SAN); fi
 
 clean:
 	for s in $(STAGES); do $(MAKE) -C $$s clean; done
-	rm -rf tests/bin
+	rm -rf tests/bin .steps
