@@ -1,8 +1,8 @@
 // EPoller: IO multiplexing with epoll(7), level-triggered, on behalf of one EventLoop.
 //
-// The same interface as Poller (poll(2)), through PollerOps: collect the active channels, never call them. The
-// kernel keeps the interest set, so a poll costs O(active fds) instead of O(all fds); each
-// interest change is one epoll_ctl call. Owned by its EventLoop; loop thread only.
+// The same interface as Poller (poll(2)), through PollerOps: collect the active channels, never
+// call them. The kernel keeps the interest set, so a poll costs O(active fds) instead of O(all
+// fds); each interest change is one epoll_ctl call. Owned by its EventLoop; loop thread only.
 #ifndef REACTOR_EPOLLER_H
 #define REACTOR_EPOLLER_H
 

@@ -84,8 +84,8 @@ static void onMessage(void *arg, TcpConnection *conn, Buffer *buf, Timestamp rec
     Buffer_retrieveAll(buf);
 }
 
-// Runs in the session's loop thread: Connector_setJitter is loop-thread only and, like the
-// TcpClient setters, must come before connect.
+// Runs in the session's loop thread, where its TcpClient lives (see the top of the file).
+// Connector_setJitter, like the TcpClient setters, must come before connect.
 static void start_session(void *arg) {
   Session *session = arg;
   char name[32];
