@@ -1,6 +1,7 @@
 # Top-level Makefile: builds and tests every stage.
 #
-#   make                    build every stage (and the test helpers under tests/)
+#   make                    build every stage (and the test helpers under tests/); one short line
+#                           per file (make V=1: the whole commands; make -s: nothing)
 #   make -C s01             build one stage
 #   make SAN=address        ASan + UBSan build of everything (SAN=thread: TSan)
 #   make test               build, then run the whole bats suite (tests/run)
@@ -31,13 +32,15 @@ FUZZ_SECONDS ?= 600
 all: $(STAGES)
 
 $(STAGES):
-	$(MAKE) -C $@ SAN=$(SAN)
+	@$(MAKE) --no-print-directory -C $@ SAN=$(SAN)
 
 test: all
 	REACTOR_SAN=$(SAN) tests/run $(TESTS)
 
-demo: all
-	tests/demo
+demo:
+	@echo "== building every stage (quietly: make all shows a line per file, make V=1 the commands)"
+	@$(MAKE) --no-print-directory -s all SAN=$(SAN)
+	@tests/demo
 
 bench:
 	tests/bench/bench

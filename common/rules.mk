@@ -56,6 +56,7 @@ CHECK_BINS := $(CHECKS:%=$(CHECK_DIR)/%)
 .PHONY: all clean
 .SECONDARY:
 all: $(PROGRAMS) $(CHECK_BINS)
+	@: # nothing to say when everything is up to date
 
 # Rewrite .build/flags only when the flags differ, so its timestamp marks the last change.
 FLAGS_LINE := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
@@ -63,24 +64,43 @@ $(shell mkdir -p .build; \
   if [ "$$(cat .build/flags 2>/dev/null)" != '$(FLAGS_LINE)' ]; then \
     echo '$(FLAGS_LINE)' > .build/flags; fi)
 
+# Output: one short line per file ("CC s11/TcpServer.c", "LD s11/test8"); make V=1 shows the
+# whole commands; make -s shows nothing but warnings and errors.
+V ?= 0
+ifeq ($(V),1)
+  Q :=
+  say := @:
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+  Q := @
+  say := @:
+else
+  Q := @
+  say := @echo
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(say) "  CC  $(STAGE)/$<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/common/%.o: $(COMMON_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(say) "  CC  $(STAGE): common/$(notdir $<)"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/checks/%.o: ../tests/c/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(say) "  CC  $(STAGE): tests/c/$(notdir $<)"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(PROGRAMS): %: $(BUILD)/%.o $(LIB_OBJS) .build/flags
-	$(CC) $(filter %.o,$^) $(ALL_LDFLAGS) -o $@
+	$(say) "  LD  $(STAGE)/$@"
+	$(Q)$(CC) $(filter %.o,$^) $(ALL_LDFLAGS) -o $@
 
 $(CHECK_DIR)/%: $(BUILD)/checks/%.o $(LIB_OBJS) .build/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(filter %.o,$^) $(ALL_LDFLAGS) -o $@
+	$(say) "  LD  tests/bin/$(STAGE)/$(notdir $@)"
+	$(Q)$(CC) $(filter %.o,$^) $(ALL_LDFLAGS) -o $@
 
 clean:
 	rm -rf .build $(PROGRAMS) $(CHECK_DIR)
