@@ -13,7 +13,8 @@
 # Check programs (tests/c) go to the copy's bin/ (CHECK_DIR=bin), never through the `tests` link
 # into the real tests/bin. For speed, setup_file builds each stage once, unpatched, in
 # $BATS_FILE_TMPDIR/pristine; a test copies that build (timestamps kept), so make recompiles only
-# the files its patch changed.
+# the files its patch changed. The one long wait (s03 exercise 1: 10 s, poll's timeout) starts
+# in setup_file and its test, the last of the file, collects it.
 #
 # Negative control: `EXERCISES_UNSOLVED=1 tests/run tests/exercises.bats` applies no patch; then
 # every test with a patch must fail (each checks what the change does, not only that it runs).
@@ -22,6 +23,7 @@ load helpers
 
 # What setup_file builds in each pristine stage: everything the tests run.
 PRISTINE_s02='test4 bin/timer_order bin/timer_delays'
+PRISTINE_s03='bin/wakeup_cases'
 
 # build DIR TARGET...: the learner's build of TARGETs in the stage copy DIR (check programs go
 # to DIR/bin).
@@ -75,6 +77,27 @@ setup_file() {
     cp "$TOP/$stage"/*.c "$TOP/$stage"/*.h "$TOP/$stage/Makefile" "$d/pristine/$stage/"
     build "$d/pristine/$stage" ${!var}
   done
+  # s03 exercise 1 waits 10 s for poll's timeout: start it now, collect it in the last test.
+  solve_in "$d/wakeup" s03-no-wakeup-before-loop bin/wakeup_cases
+  (
+    timeout -k 2 20 "$EX/bin/wakeup_cases" before_loop >"$d/wakeup.log" 2>&1 &
+    echo "$!" >"$d/wakeup.pid"
+    status=0
+    wait "$!" || status=$?
+    echo "$status" >"$d/wakeup.status"
+  ) </dev/null >/dev/null 2>&1 3>&- 4>&- &
+}
+
+teardown_file() {
+  local d=$BATS_FILE_TMPDIR i
+  if [ ! -e "$d/wakeup.status" ] && [ -s "$d/wakeup.pid" ]; then
+    kill -KILL "$(<"$d/wakeup.pid")" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+      [ -e "$d/wakeup.status" ] && break
+      sleep 0.1
+    done
+  fi
+  true
 }
 
 setup() {
@@ -129,4 +152,38 @@ teardown() {
   [ "${lines[0]}" = "huge1e300 due in 100000 years" ]
   [ "${lines[2]}" = "every1e300 due in 100000 years" ]
   run ! grep -q 'fired zero' <<<"$output"
+}
+
+# --- s03: cross-thread work -----------------------------------------------------------------------
+
+@test "s03 exercise 2 (no drain): wakeup_cases drain runs at most 1000 of the 1003 functors" {
+  solve s03-no-drain bin/wakeup_cases
+  run -0 timeout 10 "$EX/bin/wakeup_cases" drain
+  local re='^functors run before loop\(\) returned: ([0-9]+) of 1003$'
+  [[ $output =~ $re ]]
+  # The three functors that the last one queued are always lost; more when quit came early.
+  [ "${BASH_REMATCH[1]}" -le 1000 ]
+}
+
+@test "s03 exercise 3 (functors under the lock): from_functor deadlocks, timeout ends it with 124" {
+  solve s03-functors-under-lock bin/wakeup_cases
+  run -124 timeout 2 "$EX/bin/wakeup_cases" from_functor
+  [ -z "$output" ] # the second functor never ran
+}
+
+# --- the long one, started by setup_file ----------------------------------------------------------
+
+@test "s03 exercise 1 (no wakeup before loop): before_loop's functor waits for poll's 10 s timeout" {
+  local d=$BATS_FILE_TMPDIR i
+  for ((i = 0; i < 250; i++)); do
+    [ -e "$d/wakeup.status" ] && break
+    sleep 0.1
+  done
+  [ -e "$d/wakeup.status" ]
+  [ "$(<"$d/wakeup.status")" -eq 0 ]
+  local re='^functor queued before loop ran after ([0-9]+) ms$' line
+  line=$(cat "$d/wakeup.log")
+  [[ $line =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -ge 9900 ] # the real code: 0 ms
+  [ "${BASH_REMATCH[1]}" -le 11000 ]
 }
