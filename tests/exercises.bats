@@ -24,6 +24,7 @@ load helpers
 # What setup_file builds in each pristine stage: everything the tests run.
 PRISTINE_s02='test4 bin/timer_order bin/timer_delays'
 PRISTINE_s03='bin/wakeup_cases'
+PRISTINE_s04='test7'
 
 # build DIR TARGET...: the learner's build of TARGETs in the stage copy DIR (check programs go
 # to DIR/bin).
@@ -169,6 +170,45 @@ teardown() {
   solve s03-functors-under-lock bin/wakeup_cases
   run -124 timeout 2 "$EX/bin/wakeup_cases" from_functor
   [ -z "$output" ] # the second functor never ran
+}
+
+# --- s04: the listening side ----------------------------------------------------------------------
+
+@test "s04 exercise 1 (no spare fd): out of fds, the client hangs and test7 spins logging ERROR lines" {
+  solve s04-no-spare-fd test7
+  start_server "$T/test7.log" "$EX/test7"
+  local free before after errors
+  free=$(lowest_free_fd "$SERVER_PID")
+  prlimit --pid "$SERVER_PID" --nofile="$free":
+  before=$(cpu_ticks "$SERVER_PID")
+  run -124 timeout 1 cat </dev/tcp/127.0.0.1/"$PORT"
+  after=$(cpu_ticks "$SERVER_PID")
+  [ -z "$output" ]
+  stop_bg "$SERVER_PID"
+  errors=$(count_lines "$T/test7.log" ' ERROR Acceptor: out of file descriptors - Acceptor\.c:')
+  echo "$errors ERROR lines, $((after - before)) ticks of CPU in 1 s" >&2
+  [ "$errors" -gt 1000 ] # the real code: one line, and the client gets EOF at once
+  [ $((after - before)) -ge 25 ] # busy: at least a quarter of a CPU (100 ticks a second)
+}
+
+@test "s04 exercise 2 (no SO_REUSEADDR): after a served connection, test7 cannot listen on its port again" {
+  solve s04-no-reuseaddr test7
+  start_server "$T/test7.log" "$EX/test7"
+  run -0 timeout 5 cat </dev/tcp/127.0.0.1/"$PORT"
+  [ "$output" = "How are you?" ]
+  stop_bg "$SERVER_PID"
+  # test7 closed first: its end of the connection is in TIME_WAIT on that port.
+  run -1 timeout 5 env REACTOR_PORT="$PORT" "$EX/test7"
+  [ "${lines[-1]}" = "test7: cannot listen on 0.0.0.0:$PORT: Address already in use" ]
+}
+
+@test "s04 exercise 3 (REACTOR_HOST): test7 listens on 127.0.0.1, and rejects 127.0.0.l with status 1" {
+  solve s04-listen-host test7
+  SERVER_ENV=(REACTOR_HOST=127.0.0.1)
+  start_server "$T/test7.log" "$EX/test7"
+  grep -qx "listening on 127.0.0.1:$PORT" "$T/test7.log"
+  run -1 timeout 5 env REACTOR_HOST=127.0.0.l REACTOR_PORT=0 "$EX/test7"
+  [ "${lines[-1]}" = "test7: REACTOR_HOST=127.0.0.l is not an IPv4 address: Invalid argument" ]
 }
 
 # --- the long one, started by setup_file ----------------------------------------------------------
