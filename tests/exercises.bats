@@ -25,6 +25,7 @@ load helpers
 PRISTINE_s02='test4 bin/timer_order bin/timer_delays'
 PRISTINE_s03='bin/wakeup_cases'
 PRISTINE_s04='test7'
+PRISTINE_s11='test8 test9 test10 bin/s11_client'
 
 # build DIR TARGET...: the learner's build of TARGETs in the stage copy DIR (check programs go
 # to DIR/bin).
@@ -209,6 +210,81 @@ teardown() {
   grep -qx "listening on 127.0.0.1:$PORT" "$T/test7.log"
   run -1 timeout 5 env REACTOR_HOST=127.0.0.l REACTOR_PORT=0 "$EX/test7"
   [ "${lines[-1]}" = "test7: REACTOR_HOST=127.0.0.l is not an IPv4 address: Invalid argument" ]
+}
+
+# --- s04 -> s11: TcpServer, TcpConnection, the thread pool ----------------------------------------
+
+@test "s04 -> s11 exercise 1 (early close): a 20 MB echo comes back short" {
+  solve s11-early-close test9
+  head -c 20000000 /dev/urandom >"$T/big"
+  start_server "$T/test9.log" "$EX/test9"
+  timeout 30 "$P/s11/bin/s11_client" "$PORT" -f "$T/big" -H -D 500 >/dev/null 2>"$T/client.err"
+  local re='^sent 20000000 received ([0-9]+) eof$' last
+  last=$(tail -n 1 "$T/client.err")
+  [[ $last =~ $re ]]
+  [ "${BASH_REMATCH[1]}" -lt 20000000 ]
+}
+
+# tid_of LOG NAME: the tid of NAME's "new connection" line in test8's LOG.
+tid_of() {
+  field_of "$(grep -F "new connection [$2]" "$1")" 'tid=([0-9]+)'
+}
+
+@test "s04 -> s11 exercise 2 (round robin, then least loaded): the new connection lands on the freed loop" {
+  # The prediction, on the real test8 3: three IO threads, none main's, then the first again.
+  start_server "$T/rr.log" "$P/s11/test8" 3
+  local i main t1 t2 t3 t4 name=0.0.0.0:$PORT
+  for i in 1 2 3 4; do
+    echo hi >/dev/tcp/127.0.0.1/"$PORT"
+    wait_for_line "$T/rr.log" "new connection \[$name#$i\]"
+  done
+  main=$(field_of "$(head -n 1 "$T/rr.log")" '^main\(\): pid = ([0-9]+)$')
+  t1=$(tid_of "$T/rr.log" "$name#1")
+  t2=$(tid_of "$T/rr.log" "$name#2")
+  t3=$(tid_of "$T/rr.log" "$name#3")
+  t4=$(tid_of "$T/rr.log" "$name#4")
+  [ "$(printf '%s\n' "$main" "$t1" "$t2" "$t3" | sort -u | wc -l)" -eq 4 ]
+  [ "$t4" = "$t1" ]
+
+  # The exercise: hold three, close the second, open another: it goes to the second's loop.
+  solve s11-least-loaded test8
+  start_server "$T/ll.log" "$EX/test8" 3
+  name=0.0.0.0:$PORT
+  local c1 c2 c3 c4
+  exec {c1}<>/dev/tcp/127.0.0.1/"$PORT"
+  wait_for_line "$T/ll.log" "new connection \[$name#1\]"
+  exec {c2}<>/dev/tcp/127.0.0.1/"$PORT"
+  wait_for_line "$T/ll.log" "new connection \[$name#2\]"
+  exec {c3}<>/dev/tcp/127.0.0.1/"$PORT"
+  wait_for_line "$T/ll.log" "new connection \[$name#3\]"
+  exec {c2}>&-
+  # Out of the table (in the base loop) before the next connection is accepted.
+  wait_for_line "$T/ll.log" "TcpServer_removeConnectionInLoop .* connection $name#2 - "
+  exec {c4}<>/dev/tcp/127.0.0.1/"$PORT"
+  wait_for_line "$T/ll.log" "new connection \[$name#4\]"
+  exec {c1}>&- {c3}>&- {c4}>&-
+  t1=$(tid_of "$T/ll.log" "$name#1")
+  t2=$(tid_of "$T/ll.log" "$name#2")
+  t4=$(tid_of "$T/ll.log" "$name#4")
+  [ "$t4" = "$t2" ]
+  [ "$t4" != "$t1" ] # where the round robin would have put it
+}
+
+@test "s04 -> s11 exercise 3 (write-complete): 300 bytes in order, 100 MB with a small memory peak" {
+  solve s11-write-complete test10
+  start_server "$T/small.log" "$EX/test10"
+  run -0 timeout 10 cat </dev/tcp/127.0.0.1/"$PORT"
+  [ "$output" = "$(printf 'A%.0s' {1..100})$(printf 'B%.0s' {1..200})" ]
+
+  start_server "$T/big.log" "$EX/test10" 0 100000000
+  run -0 timeout 30 bash -c 'cat </dev/tcp/127.0.0.1/"$1" | wc -c' _ "$PORT"
+  [ "$output" = 100000000 ]
+  local hwm
+  hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVER_PID/status")
+  echo "test10 0 100000000: VmHWM $hwm kB" >&2
+  # The 100 MB message itself and little more; the real test10 also copies it all into the
+  # output buffer (about 190 MB).
+  [ "$hwm" -lt 140000 ]
 }
 
 # --- the long one, started by setup_file ----------------------------------------------------------
