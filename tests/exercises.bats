@@ -25,7 +25,8 @@ load helpers
 PRISTINE_s02='test4 bin/timer_order bin/timer_delays'
 PRISTINE_s03='bin/wakeup_cases'
 PRISTINE_s04='test7'
-PRISTINE_s11='test8 test9 test10 bin/s11_client'
+PRISTINE_s11='test8 test9 test10 test12 bin/s11_client
+  bin/s11_timer_cancel'
 
 # build DIR TARGET...: the learner's build of TARGETs in the stage copy DIR (check programs go
 # to DIR/bin).
@@ -285,6 +286,38 @@ tid_of() {
   # The 100 MB message itself and little more; the real test10 also copies it all into the
   # output buffer (about 190 MB).
   [ "$hwm" -lt 140000 ]
+}
+
+# --- s11 step 11: the Connector -------------------------------------------------------------------
+
+@test "s11 step 11 exercise 1 (writable is connected): REACTOR_PORT=1 test12 prints connected. and exits 0" {
+  solve s11-writable-is-connected test12
+  run -0 timeout 5 env REACTOR_PORT=1 "$EX/test12"
+  local i=0
+  while [ "$i" -lt "${#lines[@]}" ] && [ "${lines[i]}" != "connected." ]; do
+    i=$((i + 1))
+  done
+  [ "$i" -ge 1 ]
+  [ "$i" -lt "${#lines[@]}" ]
+  [[ ${lines[i - 1]} == *" ERROR sockets_getPeerAddr fd "*": Transport endpoint is not connected "* ]]
+}
+
+@test "s11 step 11 exercise 2 (free the channel in place): test12 against test7 aborts in Channel_destroy" {
+  solve s11-free-channel-in-place test12
+  start_server "$T/test7.log" "$P/s04/test7"
+  run -134 timeout 5 env REACTOR_LOG_LEVEL=TRACE REACTOR_PORT="$PORT" "$EX/test12"
+  [[ ${lines[-1]} == "test12: Channel.c:"*": Channel_destroy: Assertion \`!self->eventHandling' failed." ]]
+  run ! grep -qx 'connected\.' <<<"$output"
+}
+
+@test "s11 step 11 exercise 3 (a cancel too late): s11_timer_cancel runs B and 2500 cancelled timers" {
+  solve s11-cancel-too-late bin/s11_timer_cancel
+  run -0 timeout 30 "$EX/bin/s11_timer_cancel"
+  local same many
+  same=$(grep '^same tick: ' <<<"$output")
+  many=$(grep '^many: ' <<<"$output")
+  [[ $same == "same tick: A ran 1, B ran 1; "* ]]
+  [ "$many" = "many: 10000 timers, 7500 ran, 2500 ran when they should not or did not when they should" ]
 }
 
 # --- the long one, started by setup_file ----------------------------------------------------------
