@@ -25,8 +25,7 @@ load helpers
 PRISTINE_s02='test4 bin/timer_order bin/timer_delays'
 PRISTINE_s03='bin/wakeup_cases'
 PRISTINE_s04='test7'
-PRISTINE_s11='test8 test9 test10 test12 bin/s11_client
-  bin/s11_timer_cancel'
+PRISTINE_s11='test8 test9 test10 test12 test13 bin/s11_client bin/s11_timer_cancel'
 
 # build DIR TARGET...: the learner's build of TARGETs in the stage copy DIR (check programs go
 # to DIR/bin).
@@ -318,6 +317,43 @@ tid_of() {
   many=$(grep '^many: ' <<<"$output")
   [[ $same == "same tick: A ran 1, B ran 1; "* ]]
   [ "$many" = "many: 10000 timers, 7500 ran, 2500 ran when they should not or did not when they should" ]
+}
+
+@test "s11 step 11 exercise 4 (no removal before the hand-off): test13 aborts on the poller's assert" {
+  solve s11-no-channel-removal test12 test13
+  start_server "$T/test9.log" "$P/s11/test9"
+  local epoll_re poll_re free_re
+  local assert_re=": Assertion .self->channels\[fd\] == NULL. failed\.$"
+  epoll_re="^test13: EPoller\.c:[0-9]+: remember$assert_re"
+  poll_re="^test13: Poller\.c:[0-9]+: Poller_updateChannel$assert_re"
+  free_re="^test12: Connector\.c:[0-9]+: Connector_free: Assertion .self->channel == NULL. failed\.$"
+  # TcpClient registers the handed-off fd while the Connector's channel still holds it.
+  run -134 timeout 5 env REACTOR_PORT="$PORT" "$EX/test13"
+  [[ ${lines[-1]} =~ $epoll_re ]]
+  run ! grep -q 'new connection' <<<"$output"
+  run -134 timeout 5 env REACTOR_USE_POLL=1 REACTOR_PORT="$PORT" "$EX/test13"
+  [[ ${lines[-1]} =~ $poll_re ]]
+  # test12 never registers the fd again: it connects, and only Connector_free finds the channel.
+  run -134 timeout 5 env REACTOR_PORT="$PORT" "$EX/test12"
+  grep -qx 'connected\.' <<<"$output"
+  [[ ${lines[-1]} =~ $free_re ]]
+}
+
+@test "s11 step 11 exercise 5 (stop in the connect callback): connected all the same; the stop is queued" {
+  solve s11-stop-in-callback test12
+  start_server "$T/test7.log" "$P/s04/test7"
+  run -0 timeout 5 env REACTOR_LOG_LEVEL=TRACE REACTOR_PORT="$PORT" "$EX/test12"
+  grep -qx 'connected\.' <<<"$output"
+  wait_for_line "$T/test7.log" '^newConnection\(\): accepted a new connection from 127\.0\.0\.1:'
+  # After the handler: free_channel and the queued Connector_stopInLoop (the real code: 1).
+  # After the loop: main's own stop.
+  [ "$(grep -oE 'running [0-9]+ pending functors' <<<"$output" | xargs)" = \
+    "running 2 pending functors running 1 pending functors" ]
+  local ctor dtor
+  ctor=$(sed -nE 's/.* DEBUG Connector_new ctor\[(0x[0-9a-f]+)\] .*/\1/p' <<<"$output")
+  dtor=$(sed -nE 's/.* DEBUG Connector_free dtor\[(0x[0-9a-f]+)\] .*/\1/p' <<<"$output")
+  [ -n "$ctor" ]
+  [ "$ctor" = "$dtor" ]
 }
 
 # --- the long one, started by setup_file ----------------------------------------------------------
