@@ -25,7 +25,8 @@ load helpers
 PRISTINE_s02='test4 bin/timer_order bin/timer_delays'
 PRISTINE_s03='bin/wakeup_cases'
 PRISTINE_s04='test7'
-PRISTINE_s11='test8 test9 test10 test12 test13 bin/s11_client bin/s11_timer_cancel'
+PRISTINE_s11='test7 test8 test9 test10 test12 test13 bin/s11_client bin/s11_backoff
+  bin/s11_timer_cancel'
 
 # build DIR TARGET...: the learner's build of TARGETs in the stage copy DIR (check programs go
 # to DIR/bin).
@@ -354,6 +355,47 @@ tid_of() {
   dtor=$(sed -nE 's/.* DEBUG Connector_free dtor\[(0x[0-9a-f]+)\] .*/\1/p' <<<"$output")
   [ -n "$ctor" ]
   [ "$ctor" = "$dtor" ]
+}
+
+# --- s11 step 12: TcpClient -----------------------------------------------------------------------
+
+@test "s11 step 12 exercise 1 (muduo's restart): test13 against test7 reconnects in a busy loop, no Retry" {
+  solve s11-muduo-restart test13 bin/s11_backoff
+  start_server "$T/test7.log" "$P/s11/test7"
+  local status=0 retries ups accepted
+  timeout -k 2 2 env REACTOR_PORT="$PORT" "$EX/test13" </dev/null >"$T/test13.log" 2>&1 3>&- 4>&- ||
+    status=$?
+  [ "$status" -eq 124 ]
+  retries=$(count_lines "$T/test13.log" 'Retry connecting')
+  ups=$(count_lines "$T/test13.log" '^onConnection\(\): tid=[0-9]+ new connection ')
+  accepted=$(count_lines "$T/test7.log" '^newConnection\(\): accepted')
+  echo "in 2 s: $ups connections up, $accepted accepted, $retries Retry lines" >&2
+  [ "$retries" -eq 0 ] # the real code: Retry ... 500, 1000 and 3 connections in 2 s
+  [ "$ups" -ge 100 ]
+  [ "$accepted" -ge 100 ]
+  # s11_backoff restarts eight times in a row: the second restart finds the first's attempt.
+  local abort_re
+  abort_re="^s11_backoff: Connector\.c:[0-9]+: Connector_connecting: Assertion .self->channel == NULL. failed\.$"
+  run -134 timeout 10 "$EX/bin/s11_backoff"
+  [[ ${lines[-1]} =~ $abort_re ]]
+}
+
+@test "s11 step 12 exercise 2 (jitter in test12): delays within [250, 500], [500, 1000], [1000, 2000]" {
+  solve s11-jitter test12
+  run -124 timeout 2 env REACTOR_PORT=1 "$EX/test12"
+  local -a delays
+  mapfile -t delays < <(sed -nE \
+    's/.* Retry connecting to 127\.0\.0\.1:1 in ([0-9]+) milliseconds\. .*/\1/p' <<<"$output")
+  echo "delays: ${delays[*]}" >&2
+  [ "${#delays[@]}" -ge 3 ]
+  [ "${delays[0]}" -ge 250 ]
+  [ "${delays[0]}" -le 500 ]
+  [ "${delays[1]}" -ge 500 ]
+  [ "${delays[1]}" -le 1000 ]
+  [ "${delays[2]}" -ge 1000 ]
+  [ "${delays[2]}" -le 2000 ]
+  # Without jitter they are exactly these.
+  [ "${delays[*]:0:3}" != "500 1000 2000" ]
 }
 
 # --- the long one, started by setup_file ----------------------------------------------------------
