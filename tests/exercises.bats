@@ -70,6 +70,13 @@ us_of() {
   echo $((${1%.*} * 1000000 + 10#${1#*.}))
 }
 
+# clients_connected PORT: how many sockets of this host are connected to 127.0.0.1:PORT (the
+# client side of each connection, accepted or still in the listener's backlog).
+clients_connected() {
+  awk -v port="$(printf ':%04X' "$1")" \
+    'substr($3, length($3) - 4) == port && $4 == "01" { n++ } END { print n + 0 }' /proc/net/tcp
+}
+
 setup_file() {
   local d=$BATS_FILE_TMPDIR var stage
   ulimit -c 0
@@ -396,6 +403,50 @@ tid_of() {
   [ "${delays[2]}" -le 2000 ]
   # Without jitter they are exactly these.
   [ "${delays[*]:0:3}" != "500 1000 2000" ]
+}
+
+# --- s11 step 13: EPoller -------------------------------------------------------------------------
+
+@test "s11 step 13 exercise 1 (compare the backends): poll says so, names Poller_updateChannel, connects on fd 5" {
+  # Nothing to change: the exercise runs the TRACE walkthrough twice.
+  start_server "$T/test7.log" "$P/s04/test7"
+  run -0 timeout 5 env REACTOR_LOG_LEVEL=TRACE REACTOR_PORT="$PORT" "$P/s11/test12" 3>&- 4>&-
+  grep -q ' polls with epoll - ' <<<"$output"
+  grep -q ' TRACE EPoller_updateChannel fd = 6 events = 4 index = -1 - ' <<<"$output"
+  run -0 timeout 5 env REACTOR_USE_POLL=1 REACTOR_LOG_LEVEL=TRACE REACTOR_PORT="$PORT" \
+    "$P/s11/test12" 3>&- 4>&-
+  grep -q ' polls with poll - ' <<<"$output"
+  grep -q ' TRACE Poller_updateChannel fd = 5 events = 4 - ' <<<"$output"
+  run ! grep -q 'EPoller_' <<<"$output"
+}
+
+@test "s11 step 13 exercise 2 (edge-triggered): of twenty connections made during a pause, one is served" {
+  solve s11-edge-triggered test10
+  start_server "$T/test10.log" "$EX/test10"
+  kill -STOP "$SERVER_PID"
+  local i pids=() served=0 starved=0 n
+  for i in $(seq 20); do
+    (timeout 2 cat </dev/tcp/127.0.0.1/"$PORT" | wc -c >"$T/client$i") </dev/null 2>/dev/null 3>&- 4>&- &
+    pids+=($!)
+  done
+  for ((i = 0; i < 50; i++)); do
+    [ "$(clients_connected "$PORT")" -ge 20 ] && break
+    sleep 0.1
+  done
+  [ "$(clients_connected "$PORT")" -eq 20 ]
+  kill -CONT "$SERVER_PID"
+  for i in "${pids[@]}"; do
+    wait "$i" || true
+  done
+  for i in $(seq 20); do
+    n=$(<"$T/client$i")
+    if [ "$n" -eq 300 ]; then served=$((served + 1)); fi
+    if [ "$n" -eq 0 ]; then starved=$((starved + 1)); fi
+  done
+  echo "$served served, $starved ended by the timeout with nothing" >&2
+  # One edge for the whole backlog, one accept per event (the real code: all twenty served).
+  [ "$served" -eq 1 ]
+  [ "$starved" -eq 19 ]
 }
 
 # --- the long one, started by setup_file ----------------------------------------------------------
