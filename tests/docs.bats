@@ -6,17 +6,14 @@
 #   - every path it names (s11/Connector.c, tests/c/x.c, common/Settings.c, tests/bin/s11/x)
 #     exists (a tests/bin program: its source exists and tests/checks.mk has the stage build it);
 #     muduo's tutorial files (reactor/s11/Connector.cc) are not ours and are left alone;
-#   - every ```sh block runs, as NOTES.md tells the reader: one bash script per block, from the
-#     top of the repository, with errexit and pipefail. A block must exit 0 within the deadline,
-#     unless its last line ends in "# runs until stopped; first line: TEXT": then it runs with
-#     REACTOR_PORT=0 (no fixed port) until the first line it prints that is not make's starts
-#     with TEXT, and is stopped by its process group;
+#   - every ```sh block runs as NOTES.md tells the reader: all of them, in document order, pasted
+#     into one bash shell at the top of the repository (here with errexit and pipefail). Each
+#     block must leave the shell at the top, and the whole must exit 0 within the deadline;
 #   - `make bench` / `make soak`, where NOTES.md mentions them, are targets of the top Makefile.
 bats_require_minimum_version 1.5.0
 load helpers
 
 NOTES=$TOP/NOTES.md
-STOP_MARK='# runs until stopped; first line: '
 
 # notes_names: "<chapter stage>|<stages on the line>|<name>" for each Type_function name.
 # A chapter's stage is the last sNN in its "## " heading (empty when it names none).
@@ -112,25 +109,22 @@ stage_checks() {
   fi
 }
 
-# first_program_line FILE: the first line of FILE that make did not print.
-first_program_line() {
-  grep -vE '^make(\[[0-9]+\])?: |^(cc|gcc|clang) ' "$1" | head -n 1
-}
-
-@test "every sh block in NOTES.md runs as shown" {
+@test "every sh block in NOTES.md runs as shown, pasted in order into one shell" {
   local dir=$BATS_TEST_TMPDIR/blocks n i stage
   mkdir -p "$dir"
   awk -v dir="$dir" '
-    /^```sh$/ { n++; f = dir "/block-" n ".sh"; inblock = 1; printf "" > f; next }
+    /^```sh$/ { n++; f = dir "/block-" n ".sh"; inblock = 1; printf "" > f
+                print NR > (dir "/line-" n); close(dir "/line-" n); next }
     /^```/ && inblock { inblock = 0; close(f); next }
     inblock { print > f }' "$NOTES"
   n=$(ls "$dir"/block-*.sh 2>/dev/null | wc -l)
   [ "$n" -ge 8 ]
 
   # Build every stage a block uses first, in the suite's configuration (SAN), so the blocks'
-  # own `make` has nothing to do and parallel blocks never build the same stage at once.
+  # own `make` has nothing to do.
   local stages
-  stages=$(grep -ohE '(^|[^a-z0-9])s[0-9][0-9]/|cd s[0-9][0-9]' "$dir"/block-*.sh | grep -oE 's[0-9][0-9]' | sort -u)
+  stages=$(grep -ohE '(^|[^a-z0-9])s[0-9][0-9]/|cd s[0-9][0-9]|-C s[0-9][0-9]' "$dir"/block-*.sh |
+    grep -oE 's[0-9][0-9]' | sort -u)
   for stage in $stages; do
     run make -C "$TOP" -s SAN="${REACTOR_SAN:-}" "$stage"
     if [ "$status" -ne 0 ]; then
@@ -140,54 +134,63 @@ first_program_line() {
     fi
   done
 
-  # Start every block at once: each in its own session (so its whole process group can be
-  # stopped), from the top directory, with bats' fds closed.
-  local -a pids marks
+  # One script, the blocks in document order, as a reader pastes them into one shell at the top
+  # of the repository; after each block the shell must still be there.
+  local all=$dir/all.sh line
+  : >"$all"
   for ((i = 1; i <= n; i++)); do
-    marks[i]=$(tail -n 1 "$dir/block-$i.sh" | sed -n "s/.*$STOP_MARK//p")
-    (
-      cd "$TOP"
-      export SAN="${REACTOR_SAN:-}"
-      unset REACTOR_LOG_LEVEL
-      if [ -n "${marks[i]}" ]; then export REACTOR_PORT=0; else unset REACTOR_PORT; fi
-      exec setsid bash -e -o pipefail "$dir/block-$i.sh"
-    ) </dev/null >"$dir/out-$i.log" 2>&1 3>&- 4>&- &
-    pids[i]=$!
+    line=$(cat "$dir/line-$i")
+    printf 'echo "== block %d (NOTES.md line %d)"\n' "$i" "$line" >>"$all"
+    cat "$dir/block-$i.sh" >>"$all"
+    printf '[ "$PWD" = "%s" ] || { echo "block %d (line %d) left the shell in $PWD"; exit 1; }\n' \
+      "$TOP" "$i" "$line" >>"$all"
   done
+  (
+    cd "$TOP"
+    export SAN="${REACTOR_SAN:-}"
+    unset REACTOR_LOG_LEVEL REACTOR_PORT
+    exec setsid bash -e -o pipefail "$all"
+  ) </dev/null >"$dir/out.log" 2>&1 3>&- 4>&- &
+  local pid=$! status_all
+  if ! wait_exit "$pid" 240; then
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    echo "the blocks did not end within 240 s; the last lines:" >&2
+    tail -n 20 "$dir/out.log" >&2
+    return 1
+  fi
+  status_all=$BG_STATUS
+  kill -KILL -- "-$pid" 2>/dev/null || true # no block may leave a server behind
+  if [ "$status_all" -ne 0 ]; then
+    echo "the blocks stopped with status $status_all in $(grep '^== block ' "$dir/out.log" | tail -n 1):" >&2
+    grep 'left the shell' "$dir/out.log" >&2 || tail -n 20 "$dir/out.log" >&2
+    return 1
+  fi
+  [ "$(grep -c '^== block ' "$dir/out.log")" -eq "$n" ]
+  cp "$dir/out.log" "$BATS_FILE_TMPDIR/blocks.log"
+}
 
-  local failures=() deadline=$((SECONDS + 50)) status_i first
-  for ((i = 1; i <= n; i++)); do
-    if [ -n "${marks[i]}" ]; then
-      while [ $SECONDS -lt $deadline ] && kill -0 "${pids[i]}" 2>/dev/null &&
-        [ -z "$(first_program_line "$dir/out-$i.log")" ]; do
-        sleep 0.1
-      done
-      first=$(first_program_line "$dir/out-$i.log")
-      kill -TERM -- "-${pids[i]}" 2>/dev/null || kill -TERM "${pids[i]}" 2>/dev/null || true
-      wait_exit "${pids[i]}" 3 || true
-      if [[ $first != "${marks[i]}"* ]]; then
-        failures+=("block $i ($(head -n 1 "$dir/block-$i.sh")): first line '$first', expected '${marks[i]}...'; output: $(head -c 600 "$dir/out-$i.log")")
-      fi
-    else
-      while [ $SECONDS -lt $deadline ] && kill -0 "${pids[i]}" 2>/dev/null; do
-        sleep 0.1
-      done
-      if kill -0 "${pids[i]}" 2>/dev/null; then
-        kill -KILL -- "-${pids[i]}" 2>/dev/null || true
-        wait "${pids[i]}" 2>/dev/null || true
-        failures+=("block $i ($(head -n 1 "$dir/block-$i.sh")) did not end within the deadline; output: $(tail -c 600 "$dir/out-$i.log")")
-        continue
-      fi
-      wait "${pids[i]}" 2>/dev/null && status_i=0 || status_i=$?
-      # A block's background server must be gone with it.
-      kill -KILL -- "-${pids[i]}" 2>/dev/null || true
-      if [ "$status_i" -ne 0 ]; then
-        failures+=("block $i ($(head -n 1 "$dir/block-$i.sh")) exited $status_i; output: $(tail -c 600 "$dir/out-$i.log")")
-      fi
+@test "every log line NOTES.md quotes names a function and file:line that a real run prints" {
+  # The run is the previous test's: every block, pasted in order (its output, kept for this).
+  local log=$BATS_FILE_TMPDIR/blocks.log
+  [ -s "$log" ]
+  local re='(TRACE|DEBUG|INFO|WARN|ERROR|FATAL) +([A-Za-z_][A-Za-z0-9_]*) .* - ([A-Za-z0-9_]+\.c):([0-9]+)$'
+  local line quoted=0 missing=() inblock=0 printed
+  printed=$(grep -oE "$re" "$log" | sed -E "s/$re/\2 \3:\4/" | sort -u)
+  while IFS= read -r line; do
+    if [[ $line == '```'* ]]; then
+      inblock=$((1 - inblock))
+      continue
     fi
-  done
-  if [ ${#failures[@]} -gt 0 ]; then
-    printf '%s\n\n' "${failures[@]}" >&2
+    [ "$inblock" -eq 1 ] || continue
+    if [[ $line =~ $re ]]; then
+      quoted=$((quoted + 1))
+      grep -qxF "${BASH_REMATCH[2]} ${BASH_REMATCH[3]}:${BASH_REMATCH[4]}" <<<"$printed" ||
+        missing+=("${BASH_REMATCH[2]} - ${BASH_REMATCH[3]}:${BASH_REMATCH[4]}")
+    fi
+  done <"$NOTES"
+  [ "$quoted" -ge 20 ] # the extraction works: the TRACE walkthrough quotes many lines
+  if [ ${#missing[@]} -gt 0 ]; then
+    printf 'NOTES.md quotes a log line no block prints: %s\n' "${missing[@]}" >&2
     return 1
   fi
 }
