@@ -194,3 +194,22 @@ stage_checks() {
     return 1
   fi
 }
+
+@test "every file NOTES.md and README.md name without a directory exists in the repository" {
+  # Connector.c, TESTING.md, 07-buffer.patch: a name a reader would look for. muduo's own files
+  # (.cc) are the tutorial's, not ours; so are the other projects' files NOTES.md compares with.
+  local others=" ae_epoll.c ae_select.c "
+  local name n=0 missing=() files
+  files=$(cd "$TOP" && git ls-files 2>/dev/null || find . -type f | sed 's|^\./||')
+  while read -r name; do
+    n=$((n + 1))
+    [[ $others == *" $name "* ]] && continue
+    grep -qE "(^|/)${name//./\\.}\$" <<<"$files" || missing+=("$name")
+  done < <(grep -ohE '(^|[^A-Za-z0-9_./-])[A-Za-z0-9_-]+\.(c|h|md|patch|bats|bash|mk)([^A-Za-z0-9_]|$)' \
+    "$NOTES" "$TOP/README.md" | grep -oE '[A-Za-z0-9_-]+\.(c|h|md|patch|bats|bash|mk)' | sort -u)
+  [ "$n" -ge 10 ] # the extraction works: the guide names many files
+  if [ ${#missing[@]} -gt 0 ]; then
+    printf 'NOTES.md or README.md names a file the repository does not have: %s\n' "${missing[@]}" >&2
+    return 1
+  fi
+}
