@@ -191,3 +191,24 @@ wait_listening() {
   echo "timed out waiting for pid $pid to listen on port $2" >&2
   return 2
 }
+
+# check_test12_transcript TEST12 LOG: starts s04's test7 on a free port (its output in LOG) and
+# runs the test12 binary TEST12 against it. Checks the tutorial's reference transcript: exactly
+# the Connector's ctor, "connected." and its dtor (the same address, the same thread), exit 0,
+# and test7 saw exactly one connection.
+check_test12_transcript() {
+  start_server "$2" "$TOP/s04/test7"
+  REACTOR_PORT=$PORT run -0 timeout 10 "$1"
+  [ "${#lines[@]}" -eq 3 ]
+  local ctor="^$LOG_TIME_RE"'DEBUG Connector_new ctor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+$'
+  local dtor="^$LOG_TIME_RE"'DEBUG Connector_free dtor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+$'
+  [[ ${lines[0]} =~ $ctor ]]
+  local addr=${BASH_REMATCH[1]}
+  [ "${lines[1]}" = "connected." ]
+  [[ ${lines[2]} =~ $dtor ]]
+  [ "${BASH_REMATCH[1]}" = "$addr" ]
+  # The same thread (test12 has one) logs both lines.
+  [ "$(awk '{ print $3 }' <<<"${lines[0]}")" = "$(awk '{ print $3 }' <<<"${lines[2]}")" ]
+  wait_for_line "$2" '^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9]+$'
+  [ "$(count_lines "$2" '^newConnection')" -eq 1 ]
+}

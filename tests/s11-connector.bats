@@ -106,21 +106,7 @@ teardown() {
 # --- test12: the Connector on its own -------------------------------------------------------------
 
 @test "s11 test12 against s04 test7: the reference transcript - ctor, connected., dtor; exit 0" {
-  start_server "$LOG" "$TOP/s04/test7"
-  REACTOR_PORT=$PORT run -0 timeout 10 "$S/test12"
-  [ "${#lines[@]}" -eq 3 ]
-  local ctor="^$LOG_TIME_RE"'DEBUG Connector_new ctor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+$'
-  local dtor="^$LOG_TIME_RE"'DEBUG Connector_free dtor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+$'
-  [[ ${lines[0]} =~ $ctor ]]
-  local addr=${BASH_REMATCH[1]}
-  [ "${lines[1]}" = "connected." ]
-  [[ ${lines[2]} =~ $dtor ]]
-  [ "${BASH_REMATCH[1]}" = "$addr" ]
-  # The same thread (test12 has one) logs both lines.
-  [ "$(awk '{ print $3 }' <<<"${lines[0]}")" = "$(awk '{ print $3 }' <<<"${lines[2]}")" ]
-  # test7 saw exactly one connection.
-  wait_for_line "$LOG" '^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9]+$'
-  [ "$(count_lines "$LOG" '^newConnection')" -eq 1 ]
+  check_test12_transcript "$S/test12" "$LOG"
 }
 
 @test "s11 test12 at TRACE: the local address the Connector logs is the peer test7 logs" {

@@ -192,17 +192,7 @@ step() {
 }
 
 @test "step 11: test12 against s04's test7 gives the reference transcript" {
-  start_server "$LOG" "$TOP/s04/test7"
-  REACTOR_PORT=$PORT run -0 timeout 10 "$(step 11)/test12"
-  [ "${#lines[@]}" -eq 3 ]
-  local ctor="^$LOG_TIME_RE"'DEBUG Connector_new ctor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+$'
-  local dtor="^$LOG_TIME_RE"'DEBUG Connector_free dtor\[(0x[0-9a-f]+)\] - Connector\.c:[0-9]+$'
-  [[ ${lines[0]} =~ $ctor ]]
-  local addr=${BASH_REMATCH[1]}
-  [ "${lines[1]}" = "connected." ]
-  [[ ${lines[2]} =~ $dtor ]]
-  [ "${BASH_REMATCH[1]}" = "$addr" ]
-  wait_for_line "$LOG" '^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9]+$'
+  check_test12_transcript "$(step 11)/test12" "$LOG"
 }
 
 @test "step 12: test13 reconnects through the Connector's backoff after the server restarts" {
