@@ -79,10 +79,13 @@ stage_checks() {
     path=${path%.}
     if [[ $path =~ ^tests/bin/([^/]+)/([^/]+)$ ]]; then
       dir=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]}
+      # A stage's check program: its source exists and tests/checks.mk builds it for the stage.
       if [[ $dir == s[0-9][0-9] ]]; then
-        [ -f "$TOP/tests/c/$name.c" ] && [[ " $(stage_checks "$dir") " == *" $name "* ]] && continue
-      else
-        [ -f "$TOP/tests/$dir/$name.c" ] && continue
+        if [ -f "$TOP/tests/c/$name.c" ] && [[ " $(stage_checks "$dir") " == *" $name "* ]]; then
+          continue
+        fi
+      elif [ -f "$TOP/tests/$dir/$name.c" ]; then
+        continue
       fi
       missing+=("$path (no source, or tests/checks.mk does not build it for $dir)")
     elif [ ! -e "$TOP/$path" ]; then
