@@ -43,6 +43,21 @@ static inline void check_sleep_us(long us) {
   nanosleep(&ts, NULL);
 }
 
+/// The thread count once it has settled. pthread_join returns when the kernel clears the
+/// thread's tid, which happens while the exiting thread is still being torn down, so a joined
+/// thread can stay in /proc/self/status for a moment. Reads every ms until the count has held
+/// for 50 reads in a row (or 2 s have passed); a leaked thread never goes, so it still counts.
+static inline int check_settled_thread_count(void) {
+  int n = check_thread_count(), same = 0;
+  for (int i = 0; i < 2000 && same < 50; ++i) {
+    check_sleep_us(1000);
+    int now = check_thread_count();
+    same = now == n ? same + 1 : 0;
+    n = now;
+  }
+  return n;
+}
+
 #ifdef REACTOR_INETADDRESS_H
 #include <arpa/inet.h>
 #include <sys/socket.h>

@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
   // One round first: a sanitizer may start a helper thread of its own at the first
   // pthread_create, and that thread must not count against us.
   one_round(0);
-  int threads0 = check_thread_count(), fds0 = check_fd_count();
+  int threads0 = check_settled_thread_count(), fds0 = check_fd_count();
   double slowest = 0;
   int started = 0, withWork = 0;
   for (int round = 0; round < rounds; ++round) {
@@ -62,7 +62,7 @@ int main(int argc, char **argv) {
     withWork += round % 3 == 1;
   }
   printf("rounds %d, started %d, given work %d\n", rounds, started, withWork);
-  printf("threads before %d after %d\n", threads0, check_thread_count());
+  printf("threads before %d after %d\n", threads0, check_settled_thread_count());
   printf("fds before %d after %d\n", fds0, check_fd_count());
   printf("slowest destroy %.0f ms\n", slowest);
   printf("work run %d of %d\n", atomic_load(&g_ran), withWork);

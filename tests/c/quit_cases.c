@@ -75,7 +75,7 @@ int main(int argc, char **argv) {
   // One round first: a sanitizer may start a helper thread of its own at the first
   // pthread_create, and that thread must not count against us.
   quit_from_thread(0);
-  int threads0 = check_thread_count(), fds0 = check_fd_count();
+  int threads0 = check_settled_thread_count(), fds0 = check_fd_count();
   double slowestLoop = 0, slowestDestroy = 0;
   for (int round = 0; round < rounds; ++round) {
     double ms = quit_from_thread(round);
@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
   printf("rounds %d\n", rounds);
   printf("slowest loop %.0f ms\n", slowestLoop);
   printf("slowest EventLoopThread destroy %.0f ms\n", slowestDestroy);
-  printf("threads before %d after %d\n", threads0, check_thread_count());
+  printf("threads before %d after %d\n", threads0, check_settled_thread_count());
   printf("fds before %d after %d\n", fds0, check_fd_count());
 
   EventLoop loop;
