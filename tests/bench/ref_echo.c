@@ -1,20 +1,27 @@
 // ref_echo: the reference echo server for the benchmark, written on raw epoll with libc only.
 //
-// It is the lower bound the project's pingpong_server is measured against: one thread,
-// level-triggered epoll, non-blocking sockets with TCP_NODELAY, and per readable event exactly
-// one read of up to 64 KiB followed at once by one write of what was read. Bytes the kernel did
-// not take stay in the connection's buffer and EPOLLOUT is switched on until they are drained.
-// Each connection owns one buffer, allocated with it; no message allocates anything.
+// It is what a careful engineer writes by hand, and the yardstick pingpong_server is measured
+// against: one thread, level-triggered epoll, non-blocking sockets with TCP_NODELAY, and per
+// readable event exactly one read(2) of up to 64 KiB into one buffer shared by the whole loop,
+// followed at once by one write(2) of what was read.
+//
+// A connection has no state of its own in this process: its epoll entry carries its fd, and the
+// kernel holds everything else. Only when the kernel does not take a whole reply is the rest
+// copied into a Pending block, allocated then and freed as soon as it is written; while it
+// exists the connection's epoll entry points at it and waits for EPOLLOUT only. So an idle
+// connection costs no user memory at all, and no message allocates anything unless the peer
+// is slower than the sender.
 //
 // Usage: ref_echo [port]   (or REACTOR_PORT=port; port 0 picks a free port)
 // Prints "listening on 0.0.0.0:<port>", then serves until SIGTERM or SIGINT, and exits 0 with
-// every connection closed and every byte of memory freed.
+// every Pending block freed (the kernel closes the connections' fds as the process exits).
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,28 +37,30 @@ enum {
   kDefaultPort = 9981,
 };
 
-// One accepted connection. The buffer holds bytes read but not yet written back: they are
-// buf[off, len). While that range is non-empty the connection waits for EPOLLOUT only.
-typedef struct Conn {
+// The unsent rest of one reply: data[off, len). Exists only while the kernel has not taken it.
+typedef struct Pending {
   int fd;
   size_t off;
   size_t len;
-  struct Conn *prev; // every live connection is on one list, so shutdown can free them all
-  struct Conn *next;
-  char buf[]; // kBufferSize bytes, allocated together with the struct
-} Conn;
+  struct Pending *prev; // every Pending is on one list, so shutdown can free them all
+  struct Pending *next;
+  char data[];
+} Pending;
 
 typedef struct Server {
   int epfd;
   int listenfd;
   int sigfd;   // signalfd for SIGTERM and SIGINT: the loop reads signals like any other event
   int sparefd; // an fd held in reserve so EMFILE can be answered by accepting and closing
-  Conn *conns;
+  Pending *pending;
 } Server;
 
-// epoll_event.data.ptr names what became ready: a Conn, or one of these two tags.
-static char listen_tag;
-static char signal_tag;
+// The loop's one read buffer: every connection reads into it and writes back from it.
+static char g_buf[kBufferSize];
+
+// epoll_event.data says what became ready. An fd is stored as fd * 2 + 1, which no pointer
+// from malloc can equal (they are aligned), so an odd value is an fd and an even one a Pending.
+static uint64_t fd_tag(int fd) { return (uint64_t)fd * 2 + 1; }
 
 static void die(const char *what) {
   int saved = errno;
@@ -69,30 +78,20 @@ static int parse_port(const char *s, int *port) {
   return 0;
 }
 
-static void add_fd(Server *srv, int fd, uint32_t events, void *ptr) {
-  struct epoll_event ev = {.events = events, .data.ptr = ptr};
-  if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-    die("epoll_ctl ADD");
+static void ctl(Server *srv, int op, int fd, uint32_t events, uint64_t data) {
+  struct epoll_event ev = {.events = events, .data.u64 = data};
+  if (epoll_ctl(srv->epfd, op, fd, &ev) < 0)
+    die(op == EPOLL_CTL_ADD ? "epoll_ctl ADD" : "epoll_ctl MOD");
 }
 
-static void set_events(Server *srv, Conn *c, uint32_t events) {
-  struct epoll_event ev = {.events = events, .data.ptr = c};
-  if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-    die("epoll_ctl MOD");
-}
-
-// Closing the fd also removes it from the epoll set (nothing else holds a duplicate of it),
-// so no EPOLL_CTL_DEL is needed. epoll reports each fd at most once per epoll_wait, so no
-// later event in the same batch can point at the Conn freed here.
-static void close_conn(Server *srv, Conn *c) {
-  if (c->prev)
-    c->prev->next = c->next;
+static void free_pending(Server *srv, Pending *p) {
+  if (p->prev)
+    p->prev->next = p->next;
   else
-    srv->conns = c->next;
-  if (c->next)
-    c->next->prev = c->prev;
-  close(c->fd);
-  free(c);
+    srv->pending = p->next;
+  if (p->next)
+    p->next->prev = p->prev;
+  free(p);
 }
 
 static void open_conn(Server *srv, int fd) {
@@ -100,20 +99,7 @@ static void open_conn(Server *srv, int fd) {
   // acknowledged, and the delayed ACK on the other side turns that into a 40 ms stall.
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  Conn *c = malloc(sizeof *c + kBufferSize);
-  if (c == NULL) {
-    close(fd); // out of memory is the peer's problem here, not a reason to stop serving
-    return;
-  }
-  c->fd = fd;
-  c->off = 0;
-  c->len = 0;
-  c->prev = NULL;
-  c->next = srv->conns;
-  if (srv->conns)
-    srv->conns->prev = c;
-  srv->conns = c;
-  add_fd(srv, fd, EPOLLIN, c);
+  ctl(srv, EPOLL_CTL_ADD, fd, EPOLLIN, fd_tag(fd));
 }
 
 // With a level-triggered listening socket, a connection left in the backlog because accept
@@ -142,13 +128,13 @@ static void handle_accept(Server *srv) {
   }
 }
 
-// Writes buf[off, len). Returns 0 when all is written or the kernel is full, -1 when the
-// connection is dead. MSG_NOSIGNAL turns a write to a closed peer into EPIPE, not SIGPIPE.
-static int flush(Conn *c) {
-  while (c->off < c->len) {
-    ssize_t n = send(c->fd, c->buf + c->off, c->len - c->off, MSG_NOSIGNAL);
+// Writes buf[*off, len). Returns 0 when all is written or the kernel is full, -1 when the
+// connection is dead. SIGPIPE is ignored, so a write to a closed peer fails with EPIPE.
+static int write_out(int fd, const char *buf, size_t *off, size_t len) {
+  while (*off < len) {
+    ssize_t n = write(fd, buf + *off, len - *off);
     if (n > 0) {
-      c->off += (size_t)n;
+      *off += (size_t)n;
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else if (n < 0 && errno == EAGAIN) {
@@ -160,46 +146,55 @@ static int flush(Conn *c) {
   return 0;
 }
 
-// While unsent bytes remain the connection does not read: the buffer is in use, and with a
-// level-triggered EPOLLIN left on, epoll_wait would wake us for data we cannot take. So the
+// While a Pending exists the connection does not read: its reply is not out yet, and with a
+// level-triggered EPOLLIN left on, epoll_wait would wake us for data we would not take. So the
 // interest is EPOLLIN or EPOLLOUT, never both, and the peer is held back by TCP flow control.
-static void handle_read(Server *srv, Conn *c) {
-  ssize_t n = read(c->fd, c->buf, kBufferSize);
+static void handle_read(Server *srv, int fd) {
+  ssize_t n = read(fd, g_buf, kBufferSize);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;
   if (n <= 0) { // 0: the peer closed, and nothing is pending; < 0: reset or other error
-    close_conn(srv, c);
+    close(fd);
     return;
   }
-  c->off = 0;
-  c->len = (size_t)n;
-  if (flush(c) < 0) {
-    close_conn(srv, c);
+  size_t off = 0, len = (size_t)n;
+  if (write_out(fd, g_buf, &off, len) < 0) {
+    close(fd);
     return;
   }
-  if (c->off < c->len)
-    set_events(srv, c, EPOLLOUT);
+  if (off == len)
+    return; // the common case: the kernel took it all, nothing to remember
+  Pending *p = malloc(sizeof *p + (len - off));
+  if (p == NULL) {
+    close(fd); // out of memory is the peer's problem here, not a reason to stop serving
+    return;
+  }
+  p->fd = fd;
+  p->off = 0;
+  p->len = len - off;
+  memcpy(p->data, g_buf + off, p->len);
+  p->prev = NULL;
+  p->next = srv->pending;
+  if (srv->pending)
+    srv->pending->prev = p;
+  srv->pending = p;
+  ctl(srv, EPOLL_CTL_MOD, fd, EPOLLOUT, (uint64_t)(uintptr_t)p);
 }
 
-static void handle_write(Server *srv, Conn *c) {
-  if (flush(c) < 0) {
-    close_conn(srv, c);
+// EPOLLERR and EPOLLHUP arrive whatever the interest is; the write reports the error.
+// Closing an fd also removes it from the epoll set (nothing else holds a duplicate of it), so
+// no EPOLL_CTL_DEL is needed; and epoll reports each fd at most once per epoll_wait, so no
+// later event in the same batch can point at a Pending freed here.
+static void handle_write(Server *srv, Pending *p) {
+  int fd = p->fd;
+  if (write_out(fd, p->data, &p->off, p->len) < 0) {
+    free_pending(srv, p);
+    close(fd);
     return;
   }
-  if (c->off == c->len) {
-    c->off = c->len = 0;
-    set_events(srv, c, EPOLLIN);
-  }
-}
-
-static void handle_conn(Server *srv, Conn *c, uint32_t events) {
-  // EPOLLERR and EPOLLHUP arrive whatever the interest is; the read or write that follows
-  // reports the error and closes the connection.
-  if (c->off < c->len) {
-    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-      handle_write(srv, c);
-  } else if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-    handle_read(srv, c);
+  if (p->off == p->len) {
+    free_pending(srv, p);
+    ctl(srv, EPOLL_CTL_MOD, fd, EPOLLIN, fd_tag(fd));
   }
 }
 
@@ -211,6 +206,8 @@ static void setup(Server *srv, int port) {
   sigaddset(&mask, SIGINT);
   if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
     die("sigprocmask");
+  if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+    die("signal SIGPIPE");
   srv->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   if (srv->sigfd < 0)
     die("signalfd");
@@ -243,14 +240,17 @@ static void setup(Server *srv, int port) {
     die("getsockname");
   printf("listening on 0.0.0.0:%d\n", ntohs(addr.sin_port));
 
-  add_fd(srv, srv->listenfd, EPOLLIN, &listen_tag);
-  add_fd(srv, srv->sigfd, EPOLLIN, &signal_tag);
-  srv->conns = NULL;
+  ctl(srv, EPOLL_CTL_ADD, srv->listenfd, EPOLLIN, fd_tag(srv->listenfd));
+  ctl(srv, EPOLL_CTL_ADD, srv->sigfd, EPOLLIN, fd_tag(srv->sigfd));
+  srv->pending = NULL;
 }
 
 static void teardown(Server *srv) {
-  while (srv->conns)
-    close_conn(srv, srv->conns);
+  while (srv->pending) {
+    int fd = srv->pending->fd;
+    free_pending(srv, srv->pending);
+    close(fd);
+  }
   close(srv->listenfd);
   close(srv->epfd);
   close(srv->sigfd);
@@ -268,15 +268,20 @@ static void serve(Server *srv) {
       die("epoll_wait");
     }
     for (int i = 0; i < n; i++) {
-      void *ptr = events[i].data.ptr;
-      if (ptr == &listen_tag) {
+      uint64_t data = events[i].data.u64;
+      if (!(data & 1)) {
+        handle_write(srv, (Pending *)(uintptr_t)data);
+        continue;
+      }
+      int fd = (int)(data >> 1);
+      if (fd == srv->listenfd) {
         handle_accept(srv);
-      } else if (ptr == &signal_tag) {
+      } else if (fd == srv->sigfd) {
         struct signalfd_siginfo si;
         if (read(srv->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
           return;
       } else {
-        handle_conn(srv, ptr, events[i].events);
+        handle_read(srv, fd); // EPOLLIN, or EPOLLERR/EPOLLHUP, which the read reports
       }
     }
   }
