@@ -1,6 +1,7 @@
 // timer_bench: how fast one loop adds and fires timers, how much memory a million of them take,
 // and how many functors per second another thread can hand a loop through runInLoop.
-// Built from s03's library with -O2 (tests/bench/timers.mk); not part of the test suite.
+// Built with -O2 from s11's library and again from s03's (tests/bench/timers.mk), one binary
+// each; TIMER_BENCH_STAGE names the stage. Not part of the test suite.
 //
 // usage: timer_bench [timers [functors]]   (defaults 1000000 and 2000000)
 //
@@ -21,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifndef TIMER_BENCH_STAGE
+#define TIMER_BENCH_STAGE "?"
+#endif
 
 static EventLoop *g_loop;
 static long g_target;
@@ -170,6 +175,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: timer_bench [timers [functors]] (both at least 1)\n");
     return 1;
   }
+  printf("timer_bench on stage %s\n", TIMER_BENCH_STAGE);
   bench_timers(timers);
   bench_run_in_loop(functors);
   return 0;
