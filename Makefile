@@ -13,7 +13,7 @@
 #   make diff A=s00 B=s01   what stage B adds to stage A, sources only
 #   make step N=11          s04 plus s11/steps' patches up to step 11, built in .steps/step11
 #   make diff A=step10 B=step11   one step's story (any two of s00 ... s04, step05 ... step13, s11)
-#   make bench              the speed benchmark (about 5 minutes): ping-pong against a hand-written
+#   make bench              the speed benchmark (4-5 minutes): ping-pong against a hand-written
 #                           epoll reference, 10,000 idle connections, timers on s11 and s03; also
 #                           draws tests/bin/bench/bench.svg; see tests/bench/bench
 #   make clean
