@@ -71,18 +71,21 @@ void EventLoop_loop(EventLoop *self) {
 
 void EventLoop_quit(EventLoop *self) { atomic_store(&self->quit, true); }
 
-TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg) {
-  return TimerQueue_addTimer(self->timerQueue, cb, arg, time, 0.0);
+TimerId EventLoop_runAtNamed(EventLoop *self, Timestamp time, TimerCallback cb, void *arg,
+                             const char *name) {
+  return TimerQueue_addTimer(self->timerQueue, cb, arg, name, time, 0.0);
 }
 
-TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg) {
+TimerId EventLoop_runAfterNamed(EventLoop *self, double delay, TimerCallback cb, void *arg,
+                                const char *name) {
   Timestamp time = Timestamp_addTime(Timestamp_now(), delay);
-  return EventLoop_runAt(self, time, cb, arg);
+  return EventLoop_runAtNamed(self, time, cb, arg, name);
 }
 
-TimerId EventLoop_runEvery(EventLoop *self, double interval, TimerCallback cb, void *arg) {
+TimerId EventLoop_runEveryNamed(EventLoop *self, double interval, TimerCallback cb, void *arg,
+                                const char *name) {
   Timestamp time = Timestamp_addTime(Timestamp_now(), interval);
-  return TimerQueue_addTimer(self->timerQueue, cb, arg, time, interval);
+  return TimerQueue_addTimer(self->timerQueue, cb, arg, name, time, interval);
 }
 
 void EventLoop_updateChannel(EventLoop *self, Channel *channel) {

@@ -42,12 +42,22 @@ void EventLoop_loop(EventLoop *self);
 /// then returns after one iteration. The loop notices it when poll returns (at most 10 s).
 void EventLoop_quit(EventLoop *self);
 
+// runAt, runAfter and runEvery are macros over the *Named functions: they pass cb's function
+// name along (#cb), kept with the timer so that a TRACE line can say which callback it runs.
+
 /// Runs cb(arg) at `time`. Loop thread.
-TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg);
+#define EventLoop_runAt(self, time, cb, arg) EventLoop_runAtNamed(self, time, cb, arg, #cb)
 /// Runs cb(arg) `delay` seconds from now (zero or negative: as soon as possible). Loop thread.
-TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg);
+#define EventLoop_runAfter(self, delay, cb, arg) EventLoop_runAfterNamed(self, delay, cb, arg, #cb)
 /// Runs cb(arg) every `interval` seconds, first `interval` seconds from now. Loop thread.
-TimerId EventLoop_runEvery(EventLoop *self, double interval, TimerCallback cb, void *arg);
+#define EventLoop_runEvery(self, interval, cb, arg)                                                \
+  EventLoop_runEveryNamed(self, interval, cb, arg, #cb)
+TimerId EventLoop_runAtNamed(EventLoop *self, Timestamp time, TimerCallback cb, void *arg,
+                             const char *name);
+TimerId EventLoop_runAfterNamed(EventLoop *self, double delay, TimerCallback cb, void *arg,
+                                const char *name);
+TimerId EventLoop_runEveryNamed(EventLoop *self, double interval, TimerCallback cb, void *arg,
+                                const char *name);
 
 /// Internal, for Channel: adds or updates a channel in the Poller. Loop thread only.
 void EventLoop_updateChannel(EventLoop *self, struct Channel *channel);

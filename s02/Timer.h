@@ -15,16 +15,18 @@ typedef struct Timer {
   // set at creation
   TimerCallback callback;
   void *arg;
-  double interval; // seconds between runs of a repeating timer; 0 for a one-shot
-  bool repeat;
+  const char *name; // the callback's function name, for TRACE lines
+  double interval;  // seconds between runs of a repeating timer; 0 for a one-shot
   int64_t sequence; // unique, increasing: ties in expiration run in the order they were added
   // the owning TimerQueue's, loop thread only
   Timestamp expiration;
   size_t heapIndex; // position in the TimerQueue's heap
+  bool repeat;      // set at creation; last, where it leaves no hole
 } Timer;
 
-/// A new timer due at `when`, repeating every `interval` seconds if interval > 0. Any thread.
-Timer *Timer_new(TimerCallback cb, void *arg, Timestamp when, double interval);
+/// A new timer due at `when`, repeating every `interval` seconds if interval > 0; `name` is
+/// cb's function name, kept for TRACE lines. Any thread.
+Timer *Timer_new(TimerCallback cb, void *arg, const char *name, Timestamp when, double interval);
 void Timer_free(Timer *self);
 /// Runs the callback.
 void Timer_run(Timer *self);

@@ -146,10 +146,10 @@ void TimerQueue_free(TimerQueue *self) {
   free(self);
 }
 
-TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Timestamp when,
-                            double interval) {
+TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, const char *name,
+                            Timestamp when, double interval) {
   EventLoop_assertInLoopThread(self->loop);
-  Timer *timer = Timer_new(cb, arg, when, interval);
+  Timer *timer = Timer_new(cb, arg, name, when, interval);
   if (TimerQueue_insert(self, timer))
     reset_timerfd(self->timerfd, timer->expiration);
   TimerId id = {timer, timer->sequence};
@@ -199,8 +199,12 @@ static void TimerQueue_handleRead(void *arg, Timestamp receiveTime) {
 
   Timer **expired;
   size_t n = TimerQueue_getExpired(self, now, &expired);
-  for (size_t i = 0; i < n; ++i)
+  bool trace = Logger_logLevel() <= LOG_LEVEL_TRACE;
+  for (size_t i = 0; i < n; ++i) {
+    if (trace)
+      LOG_TRACE("running timer %zu of %zu: %s", i + 1, n, expired[i]->name);
     Timer_run(expired[i]);
+  }
   TimerQueue_reset(self, expired, n, now);
   free(expired);
 }

@@ -105,11 +105,13 @@ static void EventLoop_doPendingFunctors(EventLoop *self) {
   self->pendingCapacity = 0;
   MutexLock_unlock(&self->mutex);
 
-  if (n > 0)
-    LOG_TRACE("running %zu pending functors", n);
+  bool trace = n > 0 && Logger_logLevel() <= LOG_LEVEL_TRACE;
   self->callingPendingFunctors = true;
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
+    if (trace)
+      LOG_TRACE("running pending functor %zu of %zu: %s", i + 1, n, functors[i].name);
     functors[i].fn(functors[i].arg);
+  }
   self->callingPendingFunctors = false;
   free(functors);
 }
@@ -152,14 +154,14 @@ void EventLoop_quit(EventLoop *self) {
     EventLoop_wakeup(self);
 }
 
-void EventLoop_runInLoop(EventLoop *self, Functor fn, void *arg) {
+void EventLoop_runInLoopNamed(EventLoop *self, Functor fn, void *arg, const char *name) {
   if (EventLoop_isInLoopThread(self))
     fn(arg);
   else
-    EventLoop_queueInLoop(self, fn, arg);
+    EventLoop_queueInLoopNamed(self, fn, arg, name);
 }
 
-void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg) {
+void EventLoop_queueInLoopNamed(EventLoop *self, Functor fn, void *arg, const char *name) {
   MutexLock_lock(&self->mutex);
   if (self->numPendingFunctors == self->pendingCapacity) {
     size_t capacity = self->pendingCapacity ? self->pendingCapacity * 2 : 16;
@@ -171,6 +173,7 @@ void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg) {
   }
   self->pendingFunctors[self->numPendingFunctors].fn = fn;
   self->pendingFunctors[self->numPendingFunctors].arg = arg;
+  self->pendingFunctors[self->numPendingFunctors].name = name;
   ++self->numPendingFunctors;
   MutexLock_unlock(&self->mutex);
 
@@ -188,18 +191,21 @@ void EventLoop_wakeup(EventLoop *self) {
     LOG_ERROR("EventLoop_wakeup() writes %zd bytes instead of 8", n);
 }
 
-TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg) {
-  return TimerQueue_addTimer(self->timerQueue, cb, arg, time, 0.0);
+TimerId EventLoop_runAtNamed(EventLoop *self, Timestamp time, TimerCallback cb, void *arg,
+                             const char *name) {
+  return TimerQueue_addTimer(self->timerQueue, cb, arg, name, time, 0.0);
 }
 
-TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg) {
+TimerId EventLoop_runAfterNamed(EventLoop *self, double delay, TimerCallback cb, void *arg,
+                                const char *name) {
   Timestamp time = Timestamp_addTime(Timestamp_now(), delay);
-  return EventLoop_runAt(self, time, cb, arg);
+  return EventLoop_runAtNamed(self, time, cb, arg, name);
 }
 
-TimerId EventLoop_runEvery(EventLoop *self, double interval, TimerCallback cb, void *arg) {
+TimerId EventLoop_runEveryNamed(EventLoop *self, double interval, TimerCallback cb, void *arg,
+                                const char *name) {
   Timestamp time = Timestamp_addTime(Timestamp_now(), interval);
-  return TimerQueue_addTimer(self->timerQueue, cb, arg, time, interval);
+  return TimerQueue_addTimer(self->timerQueue, cb, arg, name, time, interval);
 }
 
 void EventLoop_updateChannel(EventLoop *self, Channel *channel) {

@@ -28,6 +28,7 @@ typedef void (*Functor)(void *arg);
 typedef struct PendingFunctor {
   Functor fn;
   void *arg;
+  const char *name; // fn's function name, for TRACE lines
 } PendingFunctor;
 
 typedef struct EventLoop {
@@ -62,21 +63,34 @@ void EventLoop_loop(EventLoop *self);
 /// then returns after one iteration. Any thread: from another thread it wakes the loop.
 void EventLoop_quit(EventLoop *self);
 
+// runInLoop, queueInLoop, runAt, runAfter and runEvery are macros over the *Named functions:
+// they pass the function's name along (#fn, #cb), kept with the queued call or the timer so that
+// a TRACE line can say what it runs.
+
 /// Runs fn(arg) now if called in the loop thread, else queues it and wakes the loop.
 /// Any thread.
-void EventLoop_runInLoop(EventLoop *self, Functor fn, void *arg);
+#define EventLoop_runInLoop(self, fn, arg) EventLoop_runInLoopNamed(self, fn, arg, #fn)
 /// Queues fn(arg) to run in the loop thread after the current iteration's events, in the
 /// order queued. Any thread.
-void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg);
+#define EventLoop_queueInLoop(self, fn, arg) EventLoop_queueInLoopNamed(self, fn, arg, #fn)
+void EventLoop_runInLoopNamed(EventLoop *self, Functor fn, void *arg, const char *name);
+void EventLoop_queueInLoopNamed(EventLoop *self, Functor fn, void *arg, const char *name);
 /// Makes the loop's poll return now. Any thread.
 void EventLoop_wakeup(EventLoop *self);
 
 /// Runs cb(arg) at `time`. Any thread.
-TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg);
+#define EventLoop_runAt(self, time, cb, arg) EventLoop_runAtNamed(self, time, cb, arg, #cb)
 /// Runs cb(arg) `delay` seconds from now (zero or negative: as soon as possible). Any thread.
-TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg);
+#define EventLoop_runAfter(self, delay, cb, arg) EventLoop_runAfterNamed(self, delay, cb, arg, #cb)
 /// Runs cb(arg) every `interval` seconds, first `interval` seconds from now. Any thread.
-TimerId EventLoop_runEvery(EventLoop *self, double interval, TimerCallback cb, void *arg);
+#define EventLoop_runEvery(self, interval, cb, arg)                                                \
+  EventLoop_runEveryNamed(self, interval, cb, arg, #cb)
+TimerId EventLoop_runAtNamed(EventLoop *self, Timestamp time, TimerCallback cb, void *arg,
+                             const char *name);
+TimerId EventLoop_runAfterNamed(EventLoop *self, double delay, TimerCallback cb, void *arg,
+                                const char *name);
+TimerId EventLoop_runEveryNamed(EventLoop *self, double interval, TimerCallback cb, void *arg,
+                                const char *name);
 
 /// Internal, for Channel: adds or updates a channel in the Poller. Loop thread only.
 void EventLoop_updateChannel(EventLoop *self, struct Channel *channel);

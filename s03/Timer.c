@@ -8,18 +8,19 @@
 // Timers may be created from any thread, so the counter is atomic.
 static atomic_int_fast64_t s_numCreated = 0;
 
-Timer *Timer_new(TimerCallback cb, void *arg, Timestamp when, double interval) {
+Timer *Timer_new(TimerCallback cb, void *arg, const char *name, Timestamp when, double interval) {
   Timer *self = malloc(sizeof *self);
   if (self == NULL)
     LOG_FATAL("out of memory creating a Timer");
   self->callback = cb;
   self->arg = arg;
+  self->name = name;
   self->interval = interval;
-  self->repeat = interval > 0.0;
   self->sequence = atomic_fetch_add(&s_numCreated, 1) + 1;
   self->queue = NULL;
   self->expiration = when;
   self->heapIndex = 0;
+  self->repeat = interval > 0.0;
   return self;
 }
 

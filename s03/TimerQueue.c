@@ -154,9 +154,9 @@ static void TimerQueue_addTimerInLoop(void *arg) {
     reset_timerfd(self->timerfd, timer->expiration);
 }
 
-TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Timestamp when,
-                            double interval) {
-  Timer *timer = Timer_new(cb, arg, when, interval);
+TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, const char *name,
+                            Timestamp when, double interval) {
+  Timer *timer = Timer_new(cb, arg, name, when, interval);
   timer->queue = self;
   // The id is taken before the hop: once queued, the loop thread owns the timer.
   TimerId id = {timer, timer->sequence};
@@ -207,8 +207,12 @@ static void TimerQueue_handleRead(void *arg, Timestamp receiveTime) {
 
   Timer **expired;
   size_t n = TimerQueue_getExpired(self, now, &expired);
-  for (size_t i = 0; i < n; ++i)
+  bool trace = Logger_logLevel() <= LOG_LEVEL_TRACE;
+  for (size_t i = 0; i < n; ++i) {
+    if (trace)
+      LOG_TRACE("running timer %zu of %zu: %s", i + 1, n, expired[i]->name);
     Timer_run(expired[i]);
+  }
   TimerQueue_reset(self, expired, n, now);
   free(expired);
 }

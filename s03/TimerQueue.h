@@ -33,9 +33,9 @@ TimerQueue *TimerQueue_new(struct EventLoop *loop);
 /// Frees every timer still scheduled. Loop thread only.
 void TimerQueue_free(TimerQueue *self);
 
-/// Schedules cb(arg) at `when`, repeating every `interval` seconds if interval > 0.
-/// Any thread.
-TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Timestamp when,
-                            double interval);
+/// Schedules cb(arg) at `when`, repeating every `interval` seconds if interval > 0; `name`
+/// (cb's function name) is what TRACE lines call it. Any thread.
+TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, const char *name,
+                            Timestamp when, double interval);
 
 #endif

@@ -81,14 +81,18 @@ static void Channel_handleEventWithGuard(Channel *self, Timestamp receiveTime) {
 void Channel_handleEvent(Channel *self, Timestamp receiveTime) {
   TieCallback release = self->tieRelease;
   void *owner = self->tieOwner;
-  if (self->tieHold)
+  if (self->tieHold) {
+    LOG_TRACE("fd %d: tie holds owner %p", self->fd, owner);
     self->tieHold(owner);
+  }
   self->eventHandling = true;
   Channel_handleEventWithGuard(self, receiveTime);
   self->eventHandling = false;
   // Last: dropping the hold may free the owner and, with it, this channel.
-  if (release)
+  if (release) {
+    LOG_TRACE("fd %d: tie releases owner %p", self->fd, owner);
     release(owner);
+  }
 }
 
 void Channel_setReadCallback(Channel *self, ReadEventCallback cb, void *arg) {

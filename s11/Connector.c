@@ -172,8 +172,8 @@ static void Connector_handleWrite(void *arg) {
   int sockfd = Connector_removeAndResetChannel(self);
   // Writable does not mean connected: a refused connect is writable too. SO_ERROR tells.
   int err = sockets_getSocketError(sockfd);
+  LOG_TRACE("fd %d: SO_ERROR = %d", sockfd, err);
   if (err != 0) {
-    LOG_TRACE("Connector_handleWrite - SO_ERROR = %d", err);
     retry_or_give_up(self, sockfd, err);
     return;
   }
@@ -184,6 +184,7 @@ static void Connector_handleWrite(void *arg) {
     Connector_retry(self, sockfd);
     return;
   }
+  LOG_TRACE("fd %d: not a self-connect", sockfd);
   self->state = kConnectorConnected;
   self->connectedAt = Timestamp_now();
   if (Logger_logLevel() <= LOG_LEVEL_TRACE) {
@@ -207,7 +208,7 @@ static void Connector_handleError(void *arg) {
     return;
   int sockfd = Connector_removeAndResetChannel(self);
   int err = sockets_getSocketError(sockfd);
-  LOG_TRACE("SO_ERROR = %d", err);
+  LOG_TRACE("fd %d: SO_ERROR = %d", sockfd, err);
   retry_or_give_up(self, sockfd, err); // an error event with SO_ERROR 0 is retried too
 }
 

@@ -118,10 +118,11 @@ static void EventLoop_doPendingFunctors(EventLoop *self) {
   self->pendingCapacity = 0;
   MutexLock_unlock(&self->mutex);
 
-  if (n > 0)
-    LOG_TRACE("running %zu pending functors", n);
+  bool trace = n > 0 && Logger_logLevel() <= LOG_LEVEL_TRACE;
   self->callingPendingFunctors = true;
   for (size_t i = 0; i < n; ++i) {
+    if (trace)
+      LOG_TRACE("running pending functor %zu of %zu: %s", i + 1, n, functors[i].name);
     functors[i].fn(functors[i].arg);
     if (functors[i].release)
       functors[i].release(functors[i].arg);
@@ -169,25 +170,27 @@ void EventLoop_quit(EventLoop *self) {
     EventLoop_wakeup(self);
 }
 
-void EventLoop_runInLoop(EventLoop *self, Functor fn, void *arg) {
-  EventLoop_runInLoopWithRelease(self, fn, arg, NULL);
+void EventLoop_runInLoopNamed(EventLoop *self, Functor fn, void *arg, const char *name) {
+  EventLoop_runInLoopWithReleaseNamed(self, fn, arg, NULL, name);
 }
 
-void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg) {
-  EventLoop_queueInLoopWithRelease(self, fn, arg, NULL);
+void EventLoop_queueInLoopNamed(EventLoop *self, Functor fn, void *arg, const char *name) {
+  EventLoop_queueInLoopWithReleaseNamed(self, fn, arg, NULL, name);
 }
 
-void EventLoop_runInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Functor release) {
+void EventLoop_runInLoopWithReleaseNamed(EventLoop *self, Functor fn, void *arg, Functor release,
+                                         const char *name) {
   if (EventLoop_isInLoopThread(self)) {
     fn(arg);
     if (release)
       release(arg);
   } else {
-    EventLoop_queueInLoopWithRelease(self, fn, arg, release);
+    EventLoop_queueInLoopWithReleaseNamed(self, fn, arg, release, name);
   }
 }
 
-void EventLoop_queueInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Functor release) {
+void EventLoop_queueInLoopWithReleaseNamed(EventLoop *self, Functor fn, void *arg, Functor release,
+                                           const char *name) {
   MutexLock_lock(&self->mutex);
   if (self->numPendingFunctors == self->pendingCapacity) {
     size_t capacity = self->pendingCapacity ? self->pendingCapacity * 2 : 16;
@@ -197,7 +200,7 @@ void EventLoop_queueInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Fu
     self->pendingFunctors = grown;
     self->pendingCapacity = capacity;
   }
-  self->pendingFunctors[self->numPendingFunctors++] = (PendingFunctor){fn, arg, release};
+  self->pendingFunctors[self->numPendingFunctors++] = (PendingFunctor){fn, arg, release, name};
   MutexLock_unlock(&self->mutex);
 
   // Wake the loop unless it will get to the functor anyway: another thread must wake it (it may
@@ -214,18 +217,21 @@ void EventLoop_wakeup(EventLoop *self) {
     LOG_ERROR("EventLoop_wakeup() writes %zd bytes instead of 8", n);
 }
 
-TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg) {
-  return TimerQueue_addTimer(self->timerQueue, cb, arg, time, 0.0);
+TimerId EventLoop_runAtNamed(EventLoop *self, Timestamp time, TimerCallback cb, void *arg,
+                             const char *name) {
+  return TimerQueue_addTimer(self->timerQueue, cb, arg, name, time, 0.0);
 }
 
-TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg) {
+TimerId EventLoop_runAfterNamed(EventLoop *self, double delay, TimerCallback cb, void *arg,
+                                const char *name) {
   Timestamp time = Timestamp_addTime(Timestamp_now(), delay);
-  return EventLoop_runAt(self, time, cb, arg);
+  return EventLoop_runAtNamed(self, time, cb, arg, name);
 }
 
-TimerId EventLoop_runEvery(EventLoop *self, double interval, TimerCallback cb, void *arg) {
+TimerId EventLoop_runEveryNamed(EventLoop *self, double interval, TimerCallback cb, void *arg,
+                                const char *name) {
   Timestamp time = Timestamp_addTime(Timestamp_now(), interval);
-  return TimerQueue_addTimer(self->timerQueue, cb, arg, time, interval);
+  return TimerQueue_addTimer(self->timerQueue, cb, arg, name, time, interval);
 }
 
 void EventLoop_cancel(EventLoop *self, TimerId timerId) {

@@ -32,6 +32,7 @@ typedef struct PendingFunctor {
   Functor fn;
   void *arg;
   Functor release;
+  const char *name; // fn's function name, for TRACE lines
 } PendingFunctor;
 
 typedef struct EventLoop {
@@ -67,26 +68,45 @@ void EventLoop_loop(EventLoop *self);
 /// then returns after one iteration. Any thread: from another thread it wakes the loop.
 void EventLoop_quit(EventLoop *self);
 
+// runInLoop, queueInLoop (and their WithRelease forms), runAt, runAfter and runEvery are macros
+// over the *Named functions: they pass the function's name along (#fn, #cb), kept with the
+// queued call or the timer so that a TRACE line can say what it runs.
+
 /// Runs fn(arg) now if called in the loop thread, else queues it and wakes the loop.
 /// Any thread.
-void EventLoop_runInLoop(EventLoop *self, Functor fn, void *arg);
+#define EventLoop_runInLoop(self, fn, arg) EventLoop_runInLoopNamed(self, fn, arg, #fn)
 /// Queues fn(arg) to run in the loop thread after the current iteration's events, in the
 /// order queued. Any thread.
-void EventLoop_queueInLoop(EventLoop *self, Functor fn, void *arg);
+#define EventLoop_queueInLoop(self, fn, arg) EventLoop_queueInLoopNamed(self, fn, arg, #fn)
 /// runInLoop for a call that holds a reference the caller took: fn(arg), then release(arg).
 /// Any thread.
-void EventLoop_runInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Functor release);
+#define EventLoop_runInLoopWithRelease(self, fn, arg, release)                                     \
+  EventLoop_runInLoopWithReleaseNamed(self, fn, arg, release, #fn)
 /// queueInLoop for a call that holds a reference: fn(arg), then release(arg). Any thread.
-void EventLoop_queueInLoopWithRelease(EventLoop *self, Functor fn, void *arg, Functor release);
+#define EventLoop_queueInLoopWithRelease(self, fn, arg, release)                                   \
+  EventLoop_queueInLoopWithReleaseNamed(self, fn, arg, release, #fn)
+void EventLoop_runInLoopNamed(EventLoop *self, Functor fn, void *arg, const char *name);
+void EventLoop_queueInLoopNamed(EventLoop *self, Functor fn, void *arg, const char *name);
+void EventLoop_runInLoopWithReleaseNamed(EventLoop *self, Functor fn, void *arg, Functor release,
+                                         const char *name);
+void EventLoop_queueInLoopWithReleaseNamed(EventLoop *self, Functor fn, void *arg, Functor release,
+                                           const char *name);
 /// Makes the loop's poll return now. Any thread.
 void EventLoop_wakeup(EventLoop *self);
 
 /// Runs cb(arg) at `time`. Any thread.
-TimerId EventLoop_runAt(EventLoop *self, Timestamp time, TimerCallback cb, void *arg);
+#define EventLoop_runAt(self, time, cb, arg) EventLoop_runAtNamed(self, time, cb, arg, #cb)
 /// Runs cb(arg) `delay` seconds from now (zero or negative: as soon as possible). Any thread.
-TimerId EventLoop_runAfter(EventLoop *self, double delay, TimerCallback cb, void *arg);
+#define EventLoop_runAfter(self, delay, cb, arg) EventLoop_runAfterNamed(self, delay, cb, arg, #cb)
 /// Runs cb(arg) every `interval` seconds, first `interval` seconds from now. Any thread.
-TimerId EventLoop_runEvery(EventLoop *self, double interval, TimerCallback cb, void *arg);
+#define EventLoop_runEvery(self, interval, cb, arg)                                                \
+  EventLoop_runEveryNamed(self, interval, cb, arg, #cb)
+TimerId EventLoop_runAtNamed(EventLoop *self, Timestamp time, TimerCallback cb, void *arg,
+                             const char *name);
+TimerId EventLoop_runAfterNamed(EventLoop *self, double delay, TimerCallback cb, void *arg,
+                                const char *name);
+TimerId EventLoop_runEveryNamed(EventLoop *self, double interval, TimerCallback cb, void *arg,
+                                const char *name);
 /// Cancels a timer that has not run yet (or a repeating one): it will not run again, even when
 /// it is due in the current tick. A timer that already ran for the last time is ignored.
 /// Any thread (from another thread the cancel takes effect in the loop thread, shortly after).

@@ -170,9 +170,9 @@ static void TimerQueue_addTimerInLoop(void *arg) {
     reset_timerfd(self->timerfd, timer->expiration);
 }
 
-TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Timestamp when,
-                            double interval) {
-  Timer *timer = Timer_new(cb, arg, when, interval);
+TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, const char *name,
+                            Timestamp when, double interval) {
+  Timer *timer = Timer_new(cb, arg, name, when, interval);
   timer->queue = self;
   // The id is taken before the hop: once queued, the loop thread owns the timer.
   TimerId id = {timer, timer->sequence};
@@ -226,10 +226,14 @@ static void TimerQueue_handleRead(void *arg, Timestamp receiveTime) {
   // While the batch runs it is out of the heap; cancel looks for timers here too.
   self->expired = expired;
   self->numExpired = n;
+  bool trace = Logger_logLevel() <= LOG_LEVEL_TRACE;
   for (size_t i = 0; i < n; ++i) {
     // An earlier timer of this batch may have cancelled this one: then it must not run.
-    if (!expired[i]->canceled)
-      Timer_run(expired[i]);
+    if (expired[i]->canceled)
+      continue;
+    if (trace)
+      LOG_TRACE("running timer %zu of %zu: %s", i + 1, n, expired[i]->name);
+    Timer_run(expired[i]);
   }
   self->expired = NULL;
   self->numExpired = 0;

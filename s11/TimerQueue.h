@@ -38,10 +38,8 @@ TimerQueue *TimerQueue_new(struct EventLoop *loop);
 /// Frees every timer still scheduled. Loop thread only.
 void TimerQueue_free(TimerQueue *self);
 
-/// Schedules cb(arg) at `when`, repeating every `interval` seconds if interval > 0.
-/// Any thread.
-TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, Timestamp when,
-                            double interval);
+TimerId TimerQueue_addTimer(TimerQueue *self, TimerCallback cb, void *arg, const char *name,
+                            Timestamp when, double interval);
 /// Cancels the timer if it is still scheduled or running; ignored if it is gone. Any thread.
 void TimerQueue_cancel(TimerQueue *self, TimerId timerId);
 

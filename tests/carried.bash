@@ -84,6 +84,39 @@ check_test3_trace() {
   [[ ${OUT[poll + 3]} == *" TRACE EventLoop_loop EventLoop 0x"*" stop looping - EventLoop.c:"* ]]
 }
 
+# named_runs PROGRAM_RE: from $lines, in order and each ended by ';', the TRACE lines that name a
+# timer callback or a pending functor as the loop runs it ("timer 1 of 3: fired"), and the
+# program's own lines matching PROGRAM_RE, cut before " after".
+named_runs() {
+  local line re=' TRACE (TimerQueue_handleRead|EventLoop_doPendingFunctors) running (timer|pending functor) ([0-9]+ of [0-9]+: [A-Za-z0-9_]+) - (TimerQueue|EventLoop)\.c:[0-9]+$'
+  for line in "${lines[@]}"; do
+    if [[ $line =~ $re ]]; then
+      printf '%s %s;' "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}"
+    elif [[ $line =~ $1 ]]; then
+      printf '%s;' "${line%% after *}"
+    fi
+  done
+}
+
+# check_timer_trace STAGE: at TRACE each timer callback is named, by the function name given to
+# runAfter, on the line before what it prints (timer_delays: three due at once, then stop).
+check_timer_trace() {
+  REACTOR_LOG_LEVEL=TRACE run -0 timeout 20 "$TOP/tests/bin/$1/timer_delays"
+  local want="timer 1 of 3: fired;fired negative1e300;timer 2 of 3: fired;fired negative;"
+  want+="timer 3 of 3: fired;fired zero;timer 1 of 1: stop;stop;"
+  [ "$(named_runs '^(fired|stop) ')" = "$want" ]
+}
+
+# check_functor_trace STAGE: at TRACE each pending functor is named, by the function name given
+# to queueInLoop, as it runs (wakeup_cases from_functor: queue_next, then the print_and_quit it
+# queues, which prints).
+check_functor_trace() {
+  REACTOR_LOG_LEVEL=TRACE run -0 timeout 20 "$TOP/tests/bin/$1/wakeup_cases" from_functor
+  local want="pending functor 1 of 1: queue_next;pending functor 1 of 1: print_and_quit;"
+  want+="functor queued by a functor ran;"
+  [ "$(named_runs '^functor ')" = "$want" ]
+}
+
 # --- test4: the timer timeline (s02 - s04; s11's has cancels, see s11-connector.bats) ------------
 
 # check_test4_start: pid and tid line, now, then msg main at once; exit status 0.

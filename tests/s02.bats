@@ -88,6 +88,10 @@ setup() {
   check_timer_delays_huge s02
 }
 
+@test "s02: at TRACE each timer callback is named, as given to runAfter, when it runs" {
+  check_timer_trace s02
+}
+
 @test "s02: 1000 timers due at the same instant fire in insertion order" {
   check_timer_order s02
 }

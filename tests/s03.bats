@@ -90,6 +90,10 @@ setup() {
   check_timer_delays_huge s03
 }
 
+@test "s03: at TRACE each timer callback is named, as given to runAfter, when it runs" {
+  check_timer_trace s03
+}
+
 @test "s03: 1000 timers due at the same instant fire in insertion order" {
   check_timer_order s03
 }
@@ -123,6 +127,10 @@ setup() {
 
 @test "s03: a functor queued by a running functor runs on the next iteration" {
   check_wakeup_from_functor s03
+}
+
+@test "s03: at TRACE each pending functor is named, as given to queueInLoop, when it runs" {
+  check_functor_trace s03
 }
 
 @test "s03: quit() from another thread wakes the loop at once" {

@@ -280,6 +280,10 @@ NEWCONN_RE='^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9
   check_timer_delays_huge s04
 }
 
+@test "s04: at TRACE each timer callback is named, as given to runAfter, when it runs" {
+  check_timer_trace s04
+}
+
 @test "s04: 1000 timers due at the same instant fire in insertion order" {
   check_timer_order s04
 }
@@ -294,6 +298,10 @@ NEWCONN_RE='^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9
 
 @test "s04: a functor queued by a running functor runs on the next iteration" {
   check_wakeup_from_functor s04
+}
+
+@test "s04: at TRACE each pending functor is named, as given to queueInLoop, when it runs" {
+  check_functor_trace s04
 }
 
 @test "s04: quit() from another thread wakes the loop at once" {

@@ -129,6 +129,76 @@ teardown() {
   [ "${lines[1]}" = "connected." ]
 }
 
+# connect_event FD: test12's TRACE $lines from the tie's hold on fd FD to the first pending
+# functor, without the date, thread id and file:line, with addresses as ADDR and ports as PORT,
+# and without the poller's own lines (epoll or poll(2), as the run chose).
+connect_event() {
+  local line on= re="^[0-9]{8} [0-9:.]{15}Z +[0-9]+ (.*) - [A-Za-z]+\.c:[0-9]+\$"
+  for line in "${lines[@]}"; do
+    if [[ $line == *" TRACE Channel_handleEvent fd $1: tie holds "* ]]; then
+      on=1
+    fi
+    [ -n "$on" ] || continue
+    if [[ $line =~ $re ]]; then
+      line=${BASH_REMATCH[1]}
+    fi
+    [[ $line == "TRACE EPoller_"* || $line == "TRACE Poller_"* ]] && continue
+    line=$(sed -E 's/0x[0-9a-f]+/ADDR/g; s/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' <<<"$line")
+    echo "$line"
+    [[ $line == *" running pending functor "* ]] && return 0
+  done
+}
+
+@test "s11 test12 at TRACE: the tie holds the Connector; SO_ERROR 0, not a self-connect; free_channel after" {
+  start_server "$LOG" "$TOP/s04/test7"
+  REACTOR_PORT=$PORT REACTOR_LOG_LEVEL=TRACE run -0 timeout 10 "$S/test12"
+  local re=" TRACE trace_active_channels active fd ([0-9]+) revents 0x4 - EventLoop\.c:[0-9]+\$"
+  local line fd= ctor
+  for line in "${lines[@]}"; do
+    if [[ $line =~ $re ]]; then
+      fd=${BASH_REMATCH[1]}
+    fi
+  done
+  [ -n "$fd" ]
+  # The tie holds and releases the Connector itself (the address its ctor line prints).
+  ctor=$(sed -nE 's/.* DEBUG Connector_new ctor\[(0x[0-9a-f]+)\] .*/\1/p' <<<"$output")
+  [ -n "$ctor" ]
+  grep -q " TRACE Channel_handleEvent fd $fd: tie holds owner $ctor - " <<<"$output"
+  grep -q " TRACE Channel_handleEvent fd $fd: tie releases owner $ctor - " <<<"$output"
+  [ "$(connect_event "$fd")" = "TRACE Channel_handleEvent fd $fd: tie holds owner ADDR
+TRACE Connector_handleWrite state = kConnecting
+TRACE Connector_handleWrite fd $fd: SO_ERROR = 0
+TRACE Connector_handleWrite fd $fd: not a self-connect
+TRACE Connector_handleWrite connected from local address 127.0.0.1:PORT to 127.0.0.1:PORT
+connected.
+TRACE Channel_handleEvent fd $fd: tie releases owner ADDR
+TRACE EventLoop_doPendingFunctors running pending functor 1 of 1: free_channel" ]
+  # main's stop, queued after the loop, is named too.
+  grep -q " TRACE EventLoop_doPendingFunctors running pending functor 1 of 1: Connector_stopInLoop - " <<<"$output"
+}
+
+@test "s11 test12 at TRACE with no server: handleError logs SO_ERROR 111; the retry timer is named" {
+  local port
+  port=$(pick_port)
+  REACTOR_PORT=$port REACTOR_LOG_LEVEL=TRACE run -124 timeout 1 "$S/test12"
+  local line fd= re=" TRACE trace_active_channels active fd ([0-9]+) revents 0x1c - EventLoop\.c:[0-9]+\$"
+  for line in "${lines[@]}"; do
+    if [[ $line =~ $re ]]; then
+      fd=${BASH_REMATCH[1]}
+      break
+    fi
+  done
+  [ -n "$fd" ]
+  [ "$(connect_event "$fd")" = "TRACE Channel_handleEvent fd $fd: tie holds owner ADDR
+TRACE Connector_handleError state = kConnecting
+TRACE Connector_handleError fd $fd: SO_ERROR = 111
+INFO  Retry connecting to 127.0.0.1:PORT in 500 milliseconds.
+TRACE Connector_handleWrite state = kDisconnected
+TRACE Channel_handleEvent fd $fd: tie releases owner ADDR
+TRACE EventLoop_doPendingFunctors running pending functor 1 of 1: free_channel" ]
+  grep -q " TRACE TimerQueue_handleRead running timer 1 of 1: retry_timer_fired - " <<<"$output"
+}
+
 @test "s11 test12 with no server: retries after 500, 1000, 2000 ms, then connects to a new server" {
   local port attempt ok=
   for ((attempt = 0; attempt < 3 && !ok; attempt++)); do

@@ -143,6 +143,10 @@ tids() {
   check_timer_delays_huge s11
 }
 
+@test "s11: at TRACE each timer callback is named, as given to runAfter, when it runs" {
+  check_timer_trace s11
+}
+
 @test "s11: 1000 timers due at the same instant fire in insertion order" {
   check_timer_order s11
 }
@@ -157,6 +161,10 @@ tids() {
 
 @test "s11: a functor queued by a running functor runs on the next iteration" {
   check_wakeup_from_functor s11
+}
+
+@test "s11: at TRACE each pending functor is named, as given to queueInLoop, when it runs" {
+  check_functor_trace s11
 }
 
 @test "s11: quit() from another thread wakes the loop at once" {

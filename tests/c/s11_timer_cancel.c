@@ -66,7 +66,7 @@ static void phase_same_tick(void) {
   when = Timestamp_addTime(Timestamp_now(), 0.05);
   EventLoop_runAt(g_loop, when, cancel_victim, &canceller);
   // runEvery's first run is one interval from its own now: add it at `when` directly.
-  g_victim = TimerQueue_addTimer(g_loop->timerQueue, count, &g_repeatRan, when, 0.05);
+  g_victim = TimerQueue_addTimer(g_loop->timerQueue, count, &g_repeatRan, "count", when, 0.05);
   EventLoop_runAfter(g_loop, 0.25, quit_loop, NULL);
   EventLoop_loop(g_loop);
   printf("same tick: A ran %d, B ran %d; B' ran %d, A' ran %d; repeating ran %d\n", g_aRan, g_bRan,
