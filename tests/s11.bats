@@ -7,6 +7,7 @@
 # (Connector, TcpClient, test4, test12, test13) is in s11-connector.bats.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 load timeline
 load carried
 
