@@ -312,7 +312,7 @@ case free-in-down: 200 rounds, freed in the down callback 200, up 200, down 200"
   run ! grep -E ' (ERROR|FATAL) |Sanitizer' "$LOG"
 }
 
-@test "s11 TcpClient connects again after disconnect: a second connect makes a second connection" {
+@test "s11 TcpClient connects again after disconnect: a second connect makes a second connection, one while connected none" {
   start_server "$BATS_TEST_TMPDIR/server.log" "$S/test9"
   REACTOR_PORT=$PORT REACTOR_LOG_LEVEL=WARN run -0 timeout 20 "$BIN/s11_client_reconnect"
   [ "$output" = "up 1
