@@ -5,7 +5,7 @@
 # which tests cover it, and, in the plain suite only, the mutants marked "ci: yes" must be killed.
 bats_require_minimum_version 1.5.0
 load helpers
-time_bound 30 'the mutants marked ci*' 400 # copies and builds s04 and s11, then runs two mutants
+time_bound 30 'the mutants marked ci*' 240 # copies and builds s04 and s11, then runs two mutants
 
 @test "every mutant in tests/mutants says what it breaks, names tests that exist and still applies" {
   cd "$TOP"

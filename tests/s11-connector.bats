@@ -366,8 +366,10 @@ down" ]
   [[ ${lines[2]} =~ $retry\ 500\ milliseconds\.\ -\ Connector\.c:[0-9]+$ ]]
   [[ ${lines[3]} =~ $retry\ 1000\ milliseconds\.\ -\ Connector\.c:[0-9]+$ ]]
   [[ ${lines[4]} =~ $DTOR_RE ]]
-  # Both refusals came as writability alone (the error withheld), and no fd reached the owner.
-  [ "${lines[5]}" = "withheld 2 error events, handed 0 connections" ]
+  # The refusals came as writability alone (the error withheld; on loopback connect(2) answers
+  # EINPROGRESS and the RST follows, but a refusal reported by connect itself would not count),
+  # and no fd reached the owner.
+  [[ ${lines[5]} =~ ^withheld\ ([12])\ error\ events,\ handed\ 0\ connections$ ]]
   [[ ${lines[6]} =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
   [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
 }
