@@ -259,8 +259,8 @@ test_name_of() {
 # descendant of the test, deepest first (then KILLs any still there a second later), and writes
 # what was still running into the test's output, which bats prints under the failed test's name.
 bats_kill_childprocesses_of() {
-  local victims p args
-  victims=$(ps -e -o pid=,ppid=,args= | awk -v root="$1" -v self="$BASHPID" '
+  local victims p args self=$BASHPID # this watchdog: it and what it runs are spared
+  victims=$(ps -e -o pid=,ppid=,args= | awk -v root="$1" -v self="$self" '
     { pid[NR] = $1; ppid[NR] = $2; sub(/^[ \t]*[0-9]+[ \t]+[0-9]+[ \t]*/, ""); args[NR] = $0 }
     END {
       want[root] = 1

@@ -205,23 +205,28 @@ unbounded_files() {
     '@test "hangs under run" { run sleep 31; }' \
     '@test "hangs in a pipeline" { sleep 32 | cat; }' \
     '@test "hangs in a command substitution" { x=$(sleep 33); }' \
+    '@test "hangs ignoring TERM" { run bash -c "trap \"\" TERM; exec sleep 34"; }' \
     '@test "slow but within its own bound" { sleep 3; }' \
     '@test "after the hangs" { true; }' >"$f"
   local start=$SECONDS
   run -1 timeout 60 bats --tap "$f"
-  # Three bounds of 2 s, one sleep of 3 s, and a second each for the stragglers' KILL.
+  # Four bounds of 2 s, one sleep of 3 s, and a second each for the stragglers' KILL.
   [ $((SECONDS - start)) -lt 20 ]
-  [ "${lines[0]}" = "1..5" ]
-  [ "$(grep -c '^not ok' <<<"$output")" -eq 3 ]
+  [ "${lines[0]}" = "1..6" ]
+  [ "$(grep -c '^not ok' <<<"$output")" -eq 4 ]
   grep -qx 'not ok 1 hangs under run # timeout after 2s' <<<"$output"
   grep -qx 'not ok 2 hangs in a pipeline # timeout after 2s' <<<"$output"
   grep -qx 'not ok 3 hangs in a command substitution # timeout after 2s' <<<"$output"
-  grep -qx 'ok 4 slow but within its own bound' <<<"$output"
-  grep -qx 'ok 5 after the hangs' <<<"$output"
+  grep -qx 'not ok 4 hangs ignoring TERM # timeout after 2s' <<<"$output"
+  grep -qx 'ok 5 slow but within its own bound' <<<"$output"
+  grep -qx 'ok 6 after the hangs' <<<"$output"
   # Each failure says what was still running.
   grep -qE '^#   pid [0-9]+: sleep 31$' <<<"$output"
   grep -qE '^#   pid [0-9]+: sleep 32$' <<<"$output"
   grep -qE '^#   pid [0-9]+: sleep 33$' <<<"$output"
+  grep -qE '^#   pid [0-9]+: sleep 34$' <<<"$output"
+  # The watchdog lists only the test's own programs, not itself.
+  [ "$(grep -cE '^#   pid [0-9]+: ps ' <<<"$output")" -eq 0 ]
   # Nothing is left behind.
-  run -1 pgrep -x -f 'sleep 3[123]'
+  run -1 pgrep -x -f 'sleep 3[1234]'
 }
