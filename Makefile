@@ -13,6 +13,8 @@
 #   make diff A=s00 B=s01   what stage B adds to stage A, sources only
 #   make step N=11          s04 plus s11/steps' patches up to step 11, built in .steps/step11
 #   make diff A=step10 B=step11   one step's story (any two of s00 ... s04, step05 ... step13, s11)
+#   make mutants            mutation testing: each planted bug in tests/mutants must fail the tests
+#                           that cover its code (MUTANTS='01 26' runs some); see tests/README.md
 #   make bench              the speed benchmark (4-5 minutes): ping-pong against a hand-written
 #                           epoll reference, 10,000 idle connections, timers on s11 and s03; also
 #                           draws tests/bin/bench/bench.svg; see tests/bench/bench
@@ -28,7 +30,7 @@ endif
 SOAK_SECONDS ?= 300
 FUZZ_SECONDS ?= 600
 
-.PHONY: all test demo diff step clean bench valgrind soak fuzz $(STAGES)
+.PHONY: all test demo diff step clean bench valgrind soak fuzz mutants $(STAGES)
 
 all: $(STAGES)
 
@@ -48,6 +50,9 @@ bench:
 
 valgrind:
 	tests/valgrind-check
+
+mutants:
+	tests/mutants/run $(MUTANTS)
 
 soak:
 	SOAK_SECONDS=$(SOAK_SECONDS) tests/soak

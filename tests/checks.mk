@@ -40,9 +40,11 @@ CHECKS_s11 := $(CHECKS_s04) \
 	s11_client_free \
 	s11_client_reconnect \
 	s11_connect_error \
+	s11_connect_soerror \
 	s11_connector_stop \
 	s11_hwm_relay \
 	s11_idle_clients \
+	s11_late_send \
 	s11_self_connect \
 	s11_send_race \
 	s11_timer_cancel

@@ -12,6 +12,7 @@
 #   - `make bench` / `make soak`, where NOTES.md mentions them, are targets of the top Makefile.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30 'every sh block*' 300 'every Type_function name*' 60 # the sh blocks build stages
 
 NOTES=$TOP/NOTES.md
 

@@ -20,6 +20,7 @@
 # every test with a patch must fail (each checks what the change does, not only that it runs).
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 
 # What setup_file builds in each pristine stage: everything the tests run.
 PRISTINE_s02='test4 bin/timer_order bin/timer_delays'

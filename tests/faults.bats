@@ -10,6 +10,7 @@
 # figures and valgrind mean something.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 45 'negative control: a short soak*' 90 # two 4 s soaks with their warm-ups
 
 config() {
   case ${REACTOR_SAN:-} in

@@ -212,3 +212,81 @@ check_test12_transcript() {
   wait_for_line "$2" '^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9]+$'
   [ "$(count_lines "$2" '^newConnection')" -eq 1 ]
 }
+
+# --- time bounds ------------------------------------------------------------------------------
+# Every test is bounded in time, so a hang (a lost wakeup, an ignored EOF, a connection never
+# erased) fails that one test, by name, and the rest of the file runs on. Each bats file calls
+# time_bound at its top, after `load helpers` (tests/lint.bats checks it); setup_file is not
+# bounded by it, so what setup_file starts has deadlines of its own (reap_all, timeout).
+
+# time_bound SECONDS [PATTERN SECONDS]...: bounds each test of the file to SECONDS (bats'
+# BATS_TEST_TIMEOUT), or to the SECONDS after the first glob PATTERN that matches the test's
+# name: a few tests wait for a long program (s11's test4 runs for 27-30 s). Pick bounds that hold
+# under ASan and TSan on a loaded machine, well under a minute.
+time_bound() {
+  local secs=$1 name
+  shift
+  name=$(test_name_of "${BATS_TEST_NAME:-}")
+  while [ $# -ge 2 ]; do
+    # shellcheck disable=SC2053 # the pattern is a glob
+    if [[ $name == $1 ]]; then
+      secs=$2
+      break
+    fi
+    shift 2
+  done
+  BATS_TEST_TIMEOUT=$secs
+}
+
+# test_name_of FUNCTION: the test's name from the name of the function bats made of it (a space
+# became '_', any other character that is neither a letter nor a digit '-' and its hex code; in
+# a name of letters, digits, spaces, '_' and '-' only, bats writes '_' as -2d5f).
+test_name_of() {
+  local n=${1#test_} out= c
+  while [[ $n =~ ^([^-]*)-([0-9a-f]{2})(.*)$ ]]; do
+    out+=${BASH_REMATCH[1]//_/ }
+    printf -v c "\\x${BASH_REMATCH[2]}"
+    out+=$c
+    n=${BASH_REMATCH[3]}
+  done
+  out+=${n//_/ }
+  echo "${out//-5f/_}"
+}
+
+# When a test overruns its bound, bats (1.8.2) signals the test's shell and TERMs its direct
+# children (bats_kill_childprocesses_of). A program under `run`, in $(...) or in a pipeline is a
+# grandchild, and the test would wait for it to end by itself. This replacement TERMs every
+# descendant of the test, deepest first (then KILLs any still there a second later), and writes
+# what was still running into the test's output, which bats prints under the failed test's name.
+bats_kill_childprocesses_of() {
+  local victims p args self=$BASHPID # this watchdog: it and what it runs are spared
+  victims=$(ps -e -o pid=,ppid=,args= | awk -v root="$1" -v self="$self" '
+    { pid[NR] = $1; ppid[NR] = $2; sub(/^[ \t]*[0-9]+[ \t]+[0-9]+[ \t]*/, ""); args[NR] = $0 }
+    END {
+      want[root] = 1
+      do {
+        grew = 0
+        for (i = 1; i <= NR; i++)
+          if (!(pid[i] in want) && (ppid[i] in want) && pid[i] != self) {
+            want[pid[i]] = 1
+            grew = 1
+          }
+      } while (grew)
+      for (i = NR; i >= 1; i--)
+        if (pid[i] != root && (pid[i] in want))
+          print pid[i], args[i]
+    }')
+  {
+    echo "time bound of ${BATS_TEST_TIMEOUT:-?} s passed; still running (stopped now):"
+    while read -r p args; do
+      [[ $args == *bats-exec-test* ]] || echo "  pid $p: $args"
+    done <<<"$victims"
+  } >>"${BATS_OUT:-/dev/null}" 2>/dev/null
+  while read -r p args; do
+    [ -z "$p" ] || kill -TERM "$p" 2>/dev/null || true
+  done <<<"$victims"
+  sleep 1
+  while read -r p args; do
+    [ -z "$p" ] || kill -KILL "$p" 2>/dev/null || true
+  done <<<"$victims"
+}

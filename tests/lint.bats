@@ -14,6 +14,7 @@
 #   - `! cmd` as a command line: errexit ignores it, so it never fails the test. Use `run ! cmd`.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 
 # lint_shell FILE...: prints "FILE:LINE: what: the line" for each offence; fails if there is any.
 # It reads bash the way a reader does, line by line: quoted text (also across lines) and
@@ -167,4 +168,65 @@ lint_shell() {
   grep -v '# bad$' "$f" >"$BATS_TEST_TMPDIR/clean.bats"
   run -0 lint_shell "$BATS_TEST_TMPDIR/clean.bats"
   [ -z "$output" ]
+}
+
+# unbounded_files FILE...: prints "FILE: no time_bound" for each bats file that does not bound
+# its tests' time with a top-level time_bound line (tests/helpers.bash); fails if there is any.
+unbounded_files() {
+  local f bad=0
+  for f in "$@"; do
+    if ! grep -qE '^time_bound [0-9]+( |$)' "$f"; then
+      echo "$f: no time_bound (call it after load helpers: a hang must fail one test, not stall the file)"
+      bad=1
+    fi
+  done
+  return "$bad"
+}
+
+@test "lint: every tests/*.bats file bounds the time of its tests (time_bound), so a hang fails one test" {
+  cd "$TOP"
+  local -a files=(tests/*.bats)
+  [ "${#files[@]}" -ge 10 ]
+  run -0 unbounded_files "${files[@]}"
+  [ -z "$output" ]
+  # The check itself: a file with the call indented into a function, or none, is caught.
+  printf '%s\n' 'load helpers' 'f() {' '  time_bound 30' '}' >"$BATS_TEST_TMPDIR/a.bats"
+  printf '%s\n' 'load helpers' 'time_bound 30 "slow*" 60' >"$BATS_TEST_TMPDIR/b.bats"
+  run -1 unbounded_files "$BATS_TEST_TMPDIR/a.bats" "$BATS_TEST_TMPDIR/b.bats"
+  [ "$output" = "$BATS_TEST_TMPDIR/a.bats: no time_bound (call it after load helpers: a hang must fail one test, not stall the file)" ]
+}
+
+@test "time_bound: a test that hangs fails by name within its bound, whatever runs it, and the file goes on" {
+  local f=$BATS_TEST_TMPDIR/hangs.bats
+  printf '%s\n' \
+    'bats_require_minimum_version 1.5.0' \
+    "source '$TOP/tests/helpers.bash'" \
+    "time_bound 2 'slow*' 5" \
+    '@test "hangs under run" { run sleep 31; }' \
+    '@test "hangs in a pipeline" { sleep 32 | cat; }' \
+    '@test "hangs in a command substitution" { x=$(sleep 33); }' \
+    '@test "hangs ignoring TERM" { run bash -c "trap \"\" TERM; exec sleep 34"; }' \
+    '@test "slow but within its own bound" { sleep 3; }' \
+    '@test "after the hangs" { true; }' >"$f"
+  local start=$SECONDS
+  run -1 timeout 60 bats --tap "$f"
+  # Four bounds of 2 s, one sleep of 3 s, and a second each for the stragglers' KILL.
+  [ $((SECONDS - start)) -lt 20 ]
+  [ "${lines[0]}" = "1..6" ]
+  [ "$(grep -c '^not ok' <<<"$output")" -eq 4 ]
+  grep -qx 'not ok 1 hangs under run # timeout after 2s' <<<"$output"
+  grep -qx 'not ok 2 hangs in a pipeline # timeout after 2s' <<<"$output"
+  grep -qx 'not ok 3 hangs in a command substitution # timeout after 2s' <<<"$output"
+  grep -qx 'not ok 4 hangs ignoring TERM # timeout after 2s' <<<"$output"
+  grep -qx 'ok 5 slow but within its own bound' <<<"$output"
+  grep -qx 'ok 6 after the hangs' <<<"$output"
+  # Each failure says what was still running.
+  grep -qE '^#   pid [0-9]+: sleep 31$' <<<"$output"
+  grep -qE '^#   pid [0-9]+: sleep 32$' <<<"$output"
+  grep -qE '^#   pid [0-9]+: sleep 33$' <<<"$output"
+  grep -qE '^#   pid [0-9]+: sleep 34$' <<<"$output"
+  # The watchdog lists only the test's own programs, not itself.
+  [ "$(grep -cE '^#   pid [0-9]+: ps ' <<<"$output")" -eq 0 ]
+  # Nothing is left behind.
+  run -1 pgrep -x -f 'sleep 3[1234]'
 }

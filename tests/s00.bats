@@ -2,6 +2,7 @@
 # Stage s00: a do-nothing EventLoop; one loop per thread, enforced.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 
 setup() {
   S=$TOP/s00

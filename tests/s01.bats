@@ -2,6 +2,7 @@
 # Stage s01: the reactor core - Channel, Poller on poll(2), EventLoop with quit.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 load carried
 
 setup() {

@@ -3,6 +3,7 @@
 # a min-heap of timers). test1 - test3 keep s01's contract.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 load timeline
 load carried
 

@@ -3,6 +3,7 @@
 # quit() from any thread, EventLoopThread. test1 - test4 keep their earlier contracts.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 load timeline
 load carried
 

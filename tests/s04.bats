@@ -4,6 +4,7 @@
 # s00 - s03 run on s04's build too.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 load carried
 
 GREETING=$'How are you?\n'

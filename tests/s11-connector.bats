@@ -6,6 +6,7 @@
 # last in this file, wait for it while everything else has run in the meantime.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 45 's11 test4:*' 60 # test4's timeline, started by setup_file, runs 27-30 s
 load timeline
 load carried
 
@@ -381,7 +382,7 @@ case free-in-down: 200 rounds, freed in the down callback 200, up 200, down 200"
   run ! grep -E ' (ERROR|FATAL) |Sanitizer' "$LOG"
 }
 
-@test "s11 TcpClient connects again after disconnect: a second connect makes a second connection" {
+@test "s11 TcpClient connects again after disconnect: a second connect makes a second connection, one while connected none" {
   start_server "$BATS_TEST_TMPDIR/server.log" "$S/test9"
   REACTOR_PORT=$PORT REACTOR_LOG_LEVEL=WARN run -0 timeout 20 "$BIN/s11_client_reconnect"
   [ "$output" = "up 1
@@ -418,6 +419,28 @@ down" ]
   # No retry in 0.7 s each (a retry would come after 500 ms), no connection, nothing leaked.
   [ "${lines[12]}" = "connected 0, errors 2, last errno EAFNOSUPPORT, listener accepted 0" ]
   [[ ${lines[13]} =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+}
+
+@test "s11 Connector: a refused connect seen as writability alone is read from SO_ERROR and retried, never handed on" {
+  # Linux reports a refused connect with POLLERR, so the error handler usually ends the attempt
+  # first. s11_connect_soerror withholds POLLERR and POLLHUP from every writable event (it
+  # interposes on epoll_wait and poll), so only Connector_handleWrite's SO_ERROR check stands
+  # between a refused socket and the owner.
+  run -0 timeout 20 "$BIN/s11_connect_soerror"
+  local port
+  port=$(field_of "${lines[0]}" '^connecting to 127\.0\.0\.1:([0-9]+), where nothing listens$')
+  local retry="^${LOG_TIME_RE}INFO  Retry connecting to 127\.0\.0\.1:$port in"
+  [ "${#lines[@]}" -eq 7 ]
+  [[ ${lines[1]} =~ $CTOR_RE ]]
+  [[ ${lines[2]} =~ $retry\ 500\ milliseconds\.\ -\ Connector\.c:[0-9]+$ ]]
+  [[ ${lines[3]} =~ $retry\ 1000\ milliseconds\.\ -\ Connector\.c:[0-9]+$ ]]
+  [[ ${lines[4]} =~ $DTOR_RE ]]
+  # The refusals came as writability alone (the error withheld; on loopback connect(2) answers
+  # EINPROGRESS and the RST follows, but a refusal reported by connect itself would not count),
+  # and no fd reached the owner.
+  [[ ${lines[5]} =~ ^withheld\ ([12])\ error\ events,\ handed\ 0\ connections$ ]]
+  [[ ${lines[6]} =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
   [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
 }
 

@@ -7,6 +7,7 @@
 # (Connector, TcpClient, test4, test12, test13) is in s11-connector.bats.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 30
 load timeline
 load carried
 
@@ -356,6 +357,28 @@ tids() {
   done
 }
 
+@test "s11 test9: once a queued echo has drained, the server stops asking for writability and idles" {
+  # The peer sends 32 MB without reading, more than both sockets hold: the rest of the echo waits
+  # in the server's output buffer, with writability watched. Once the peer has read it all, the
+  # buffer is empty and the channel must stop watching: a socket with room to write is always writable, and a level-triggered
+  # loop still watching it spins (about 100 CPU ticks a second) on an idle connection.
+  start_server "$LOG" "$S/test9"
+  local fd t0 t1
+  exec {fd}<>/dev/tcp/127.0.0.1/"$PORT"
+  head -c 32000000 /dev/zero >&"$fd"
+  timeout 20 head -c 32000000 <&"$fd" | wc -c >"$T/n"
+  [ "$(<"$T/n")" -eq 32000000 ]
+  sleep 0.2
+  t0=$(cpu_ticks "$SERVER_PID")
+  sleep 1
+  t1=$(cpu_ticks "$SERVER_PID")
+  exec {fd}>&-
+  echo "server CPU while idle: $((t1 - t0)) ticks in 1 s" >&2
+  [ $((t1 - t0)) -lt 20 ]
+  wait_for_line "$LOG" "connection \[0\.0\.0\.0:$PORT#1\] is down"
+  stop_server_clean "$SERVER_PID" "$LOG"
+}
+
 @test "s11 test9: a peer that half-closes while output is pending still gets every byte, then EOF" {
   head -c 8000000 /dev/urandom >"$T/big"
   SERVER_ENV=(REACTOR_LOG_LEVEL=TRACE)
@@ -398,6 +421,23 @@ tids() {
   PORT=$(listening_port "$LOG")
   timeout 10 "$B/client_read" "$PORT" >"$T/got" 2>"$T/c"
   cmp "$T/got" "$T/want"
+}
+
+@test "s11 test10: bytes that come with the peer's FIN after the server's own are read before the close" {
+  # test10 half-closes first; s11_late_send then sends 'hello' and its FIN in one segment, so the
+  # server's poll reports POLLIN and POLLHUP together: the data must be read, then the EOF.
+  local threads
+  for threads in 0 2; do
+    start_server "$LOG" "$S/test10" 100 200 "$threads"
+    run -0 timeout 10 "$B/s11_late_send" "$PORT" hello
+    [ "$output" = "received 300 bytes, then EOF" ]
+    wait_for_line "$LOG" "connection \[0\.0\.0\.0:$PORT#1\] is down"
+    run -0 grep -E '^onMessage|is down$' "$LOG"
+    [ "${#lines[@]}" -eq 2 ]
+    [[ ${lines[0]} =~ ^onMessage\(\):\ tid=[0-9]+\ received\ 5\ bytes\ from\ connection\ \[0\.0\.0\.0:$PORT#1\] ]]
+    [[ ${lines[1]} =~ connection\ \[0\.0\.0\.0:$PORT#1\]\ is\ down$ ]]
+    stop_server_clean "$SERVER_PID" "$LOG"
+  done
 }
 
 @test "s11 test10 5000000 7000000: 5 MB of 'A', 7 MB of 'B', then EOF; 0 and 2 threads" {

@@ -4,6 +4,7 @@
 # in .steps/stepNN; each step's own programs show that step's behaviour.
 bats_require_minimum_version 1.5.0
 load helpers
+time_bound 60 'steps: every step builds*' 400 # builds nine steps
 
 # One id a patch: 05 06 07 08 09 10a 10b 11 12 13.
 step_ids() {

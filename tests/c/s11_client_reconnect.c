@@ -1,6 +1,7 @@
 // s11_client_reconnect: a TcpClient connects, disconnects (half-close, no retry), and when the
 // connection is down connects again from a timer. The second connect must make a new
-// connection (the Connector was left in its connected state by the first one). Prints "up N"
+// connection (the Connector was left in its connected state by the first one). A connect while
+// connected, before the disconnect, must make none: one client, one connection. Prints "up N"
 // and "down" lines; exits 0 after the second connection is up.
 #include "EventLoop.h"
 #include "TcpClient.h"
@@ -21,8 +22,10 @@ static void onConn(void *arg, TcpConnection *conn) {
     printf("up %d\n", ++ups);
     if (ups == 2)
       EventLoop_quit(g_loop);
-    else
+    else {
+      TcpClient_connect(g_client); // already connected: nothing to do
       TcpClient_disconnect(g_client);
+    }
   } else {
     printf("down\n");
     EventLoop_runAfter(g_loop, 0.2, again, NULL);
