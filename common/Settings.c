@@ -38,6 +38,19 @@ bool Settings_portIsAny(void) {
   return env != NULL && Settings_parseLong(env, 0, 65535, &port) && port == 0;
 }
 
+long Settings_connectTimeoutMs(const char *program) {
+  const char *env = getenv("REACTOR_CONNECT_TIMEOUT_MS");
+  if (env == NULL)
+    return 0;
+  long ms;
+  if (!Settings_parseLong(env, 0, kMaxConnectTimeoutMs, &ms)) {
+    fprintf(stderr, "%s: bad REACTOR_CONNECT_TIMEOUT_MS '%s': expected milliseconds from 0 to %d\n",
+            program, env, kMaxConnectTimeoutMs);
+    exit(1);
+  }
+  return ms;
+}
+
 long Settings_longArg(const char *program, int argc, char *argv[], int index, const char *what,
                       long min, long max, long def) {
   if (argc <= index)

@@ -38,6 +38,7 @@ static void Connector_free(Connector *self) {
   // Every reference is gone, so no retry timer (it holds one) and no connect in progress
   // (stop or the handler that ended it has reset the channel).
   assert(!self->retryPending);
+  assert(!self->timeoutPending);
   assert(self->channel == NULL);
   free(self);
 }
@@ -66,10 +67,21 @@ static void free_channel(void *arg) {
   free(channel);
 }
 
+static void cancel_connect_timeout(Connector *self) {
+  if (!self->timeoutPending)
+    return;
+  EventLoop_cancel(self->loop, self->timeoutTimer); // in the loop thread: takes effect at once
+  self->timeoutPending = false;
+  Connector_unref(self); // the timer's reference
+}
+
 // Takes the channel out of the loop and returns its fd. The Channel object is freed later:
 // we are usually inside its handleEvent, which must not find itself freed when the handler
 // returns. The free needs nothing of the Connector, so it is safe even if the Connector goes.
+// Every end of an attempt (a result, a stop, the timeout) comes through here, so this is also
+// where the connect timeout is cancelled.
 static int Connector_removeAndResetChannel(Connector *self) {
+  cancel_connect_timeout(self);
   Channel *channel = self->channel;
   Channel_disableAll(channel);
   Channel_remove(channel);
@@ -212,6 +224,23 @@ static void Connector_handleError(void *arg) {
   retry_or_give_up(self, sockfd, err); // an error event with SO_ERROR 0 is retried too
 }
 
+// The attempt is still connecting: no answer to the SYN yet (the kernel would go on resending
+// it for about two minutes). Abandon it and retry, as for a connect that failed with ETIMEDOUT.
+// A result or a stop in the same loop iteration is safe in either order: whichever runs first
+// ends the attempt (removing the channel cancels this timer; this timer leaves the state
+// kConnectorDisconnected, which the handlers check).
+static void connect_timeout_fired(void *arg) {
+  Connector *self = arg;
+  self->timeoutPending = false;
+  if (self->state == kConnectorConnecting) {
+    char addr[kHostPortLen];
+    LOG_WARN("Connector: connecting to %s timed out after %d ms",
+             InetAddress_toHostPort(&self->serverAddr, addr, sizeof addr), self->connectTimeoutMs);
+    retry_or_give_up(self, Connector_removeAndResetChannel(self), ETIMEDOUT);
+  }
+  Connector_unref(self); // the timer's reference
+}
+
 static void Connector_connecting(Connector *self, int sockfd) {
   self->state = kConnectorConnecting;
   assert(self->channel == NULL);
@@ -225,6 +254,12 @@ static void Connector_connecting(Connector *self, int sockfd) {
   // Hold the Connector while a handler runs: the owner may drop it from a callback.
   Channel_tie(self->channel, hold, release, self);
   Channel_enableWriting(self->channel);
+  if (self->connectTimeoutMs > 0) {
+    hold(self);
+    self->timeoutTimer = EventLoop_runAfter(self->loop, self->connectTimeoutMs / 1000.0,
+                                            connect_timeout_fired, self);
+    self->timeoutPending = true;
+  }
 }
 
 static void Connector_connect(Connector *self) {

@@ -6,11 +6,13 @@
 // for a self-connect, and on success hands the connected fd to the owner (a TcpClient), which
 // makes a TcpConnection of it. Failures that may pass (refused, unreachable, timed out) are
 // retried after a delay: 500 ms, doubling up to 30 s, with optional jitter. Failures that will
-// not pass (permission, bad address family) are reported and the Connector stops.
+// not pass (permission, bad address family) are reported and the Connector stops. With a
+// connect timeout set, an attempt still connecting when it expires is abandoned and retried as
+// ETIMEDOUT (without one, the kernel's SYN retries decide: about two minutes).
 //
 // Lifetime: a reference count (muduo's shared_ptr<Connector>). References are held by the
-// owner (from Connector_new), by each call queued for it, by a pending retry timer, and by its
-// Channel while a handler runs. The last Connector_unref frees it.
+// owner (from Connector_new), by each call queued for it, by a pending retry timer, by a pending
+// connect timeout, and by its Channel while a handler runs. The last Connector_unref frees it.
 // Thread rules: new and the setters in any thread, before start (the callback setters also
 // later, in the loop thread); start, stop and unref in any thread; restart in the loop thread.
 // Its callbacks run in the loop thread.
@@ -54,6 +56,7 @@ typedef struct Connector {
   bool hasLocalAddr;
   InetAddress localAddr;
   bool jitter;
+  int connectTimeoutMs; // 0: none
   ConnectCallback newConnectionCallback;
   void *newConnectionArg;
   ConnectErrorCallback errorCallback;
@@ -67,6 +70,8 @@ typedef struct Connector {
   int retryDelayMs; // the delay of the next retry
   bool retryPending;
   TimerId retryTimer;
+  bool timeoutPending; // only while connecting, with a connect timeout set
+  TimerId timeoutTimer;
   Timestamp connectedAt;
   unsigned int randomState; // for jitter
 } Connector;
@@ -95,6 +100,9 @@ static inline void Connector_setLocalAddress(Connector *c, const InetAddress *lo
 /// Randomises each retry delay within [delay/2, delay], so many clients do not retry in
 /// lock-step. Off by default. Before start.
 static inline void Connector_setJitter(Connector *c, bool on) { c->jitter = on; }
+/// Abandons an attempt still connecting after ms milliseconds and retries it (ETIMEDOUT);
+/// 0, the default, leaves it to the kernel. Before start.
+static inline void Connector_setConnectTimeout(Connector *c, int ms) { c->connectTimeoutMs = ms; }
 static inline const InetAddress *Connector_serverAddress(const Connector *c) {
   return &c->serverAddr;
 }

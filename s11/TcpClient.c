@@ -81,6 +81,10 @@ void TcpClient_stop(TcpClient *self) {
 
 void TcpClient_enableRetry(TcpClient *self) { self->retry = true; }
 
+void TcpClient_setConnectTimeout(TcpClient *self, int ms) {
+  Connector_setConnectTimeout(self->connector, ms);
+}
+
 TcpConnection *TcpClient_connection(TcpClient *self) {
   MutexLock_lock(&self->mutex);
   TcpConnection *conn = self->connection;

@@ -53,6 +53,9 @@ void TcpClient_disconnect(TcpClient *self);
 void TcpClient_stop(TcpClient *self);
 /// Reconnect when the connection closes. Before connect.
 void TcpClient_enableRetry(TcpClient *self);
+/// Abandons a connect still in progress after ms milliseconds and retries it (the Connector's
+/// connect timeout); 0, the default, waits as long as the kernel does. Before connect.
+void TcpClient_setConnectTimeout(TcpClient *self, int ms);
 /// The current connection with a reference the caller must drop, or NULL. Any thread.
 TcpConnection *TcpClient_connection(TcpClient *self);
 Connector *TcpClient_connector(TcpClient *self);

@@ -1,6 +1,7 @@
 // test13: TcpClient with retry. Connects to 127.0.0.1:9981 (REACTOR_PORT; test8 or test9 on the
 // other end), sends "Hello\n", prints each connection going up and down and each message, and
 // reconnects through the Connector's backoff when the server goes away and comes back.
+// REACTOR_CONNECT_TIMEOUT_MS sets the connect timeout (default 0: none, as in the tutorial).
 // Runs until SIGTERM or SIGINT, then exits 0.
 #include "EventLoop.h"
 #include "QuitSignals.h"
@@ -46,6 +47,7 @@ int main(void) {
   // SIGINT.
   setvbuf(stdout, NULL, _IOLBF, 0);
   uint16_t port = Settings_port("test13");
+  long connectTimeoutMs = Settings_connectTimeoutMs("test13");
   EventLoop loop;
   EventLoop_init(&loop);
   QuitSignals quitSignals;
@@ -57,6 +59,7 @@ int main(void) {
   TcpClient_setConnectionCallback(client, onConnection, NULL);
   TcpClient_setMessageCallback(client, onMessage, NULL);
   TcpClient_enableRetry(client);
+  TcpClient_setConnectTimeout(client, (int)connectTimeoutMs);
   TcpClient_connect(client);
 
   EventLoop_loop(&loop);

@@ -41,6 +41,7 @@ CHECKS_s11 := $(CHECKS_s04) \
 	s11_client_reconnect \
 	s11_connect_error \
 	s11_connect_soerror \
+	s11_connect_timeout \
 	s11_connector_stop \
 	s11_hwm_relay \
 	s11_idle_clients \

@@ -444,6 +444,112 @@ down" ]
   [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
 }
 
+# --- the connect timeout -------------------------------------------------------------------------
+
+# A connect abandoned at the timeout; group 1 is the timeout.
+TIMED_OUT_RE="^${LOG_TIME_RE}WARN  Connector: connecting to 127\.0\.0\.1:[0-9]+ timed out after ([0-9]+) ms - Connector\.c:[0-9]+\$"
+
+@test "s11 Connector connect timeout: a SYN never answered ends at the timeout, retried with backoff; fds flat; connects once the queue drains" {
+  run -0 timeout 60 "$BIN/s11_connect_timeout" 50
+  printf '%s\n' "${lines[@]}" >"$LOG"
+  # One Connector, timeout 300 ms: attempts at 0 and 0.8 s end at +300 ms each, retried after
+  # 500 then 1000 ms; the queue drains at 1.3 s and the third attempt, at 2.1 s, connects.
+  local -a t=() what=()
+  local line in_phase=0 retry_re="^${LOG_TIME_RE}INFO  Retry connecting to 127\.0\.0\.1:[0-9]+ in ([0-9]+) milliseconds\. - Connector\.c:[0-9]+\$"
+  local own_re="^${LOG_TIME_RE}INFO  (start|queue drained|connected) - s11_connect_timeout\.c:[0-9]+\$"
+  for line in "${lines[@]}"; do
+    if [[ $line =~ ^phase ]]; then
+      [ "$line" = "phase timeout" ] && in_phase=1 || in_phase=0
+    elif ((in_phase)); then
+      if [[ $line =~ $TIMED_OUT_RE ]]; then
+        what+=("timed out ${BASH_REMATCH[1]}")
+      elif [[ $line =~ $retry_re ]]; then
+        what+=("retry ${BASH_REMATCH[1]}")
+      elif [[ $line =~ $own_re ]]; then
+        what+=("${BASH_REMATCH[1]}")
+      else
+        continue
+      fi
+      t+=("$(log_us "$line")")
+    fi
+  done
+  [ "$(printf '%s;' "${what[@]}")" = "start;timed out 300;retry 500;timed out 300;retry 1000;queue drained;connected;" ]
+  near $((t[1] - t[0])) 300000 "first attempt timed out"
+  near $((t[3] - t[0])) $((300000 + 500000 + 300000)) "second attempt timed out"
+  near $((t[5] - t[0])) 1300000 "queue drained"
+  near $((t[6] - t[0])) $((300000 + 500000 + 300000 + 1000000)) "connected on the third attempt"
+  # 50 Connectors, three attempts each: 50 sockets while they connect, none left while they wait.
+  [[ $(grep '^fds before' "$LOG") =~ ^fds\ before:\ ([0-9]+)$ ]]
+  local base=${BASH_REMATCH[1]}
+  [ "$(grep '^fds connecting' "$LOG")" = "fds connecting: $((base + 50))" ]
+  run -0 grep '^fds waiting' "$LOG"
+  [ "$(printf '%s;' "${lines[@]}")" = "fds waiting 1: $base;fds waiting 2: $base;fds waiting 3: $base;" ]
+  local n
+  n=$(awk '/^phase fds/ { p = 1 } /^phase stop/ { p = 0 } p && /timed out after 200 ms/' "$LOG" | wc -l)
+  [ "$n" -eq 150 ]
+  # Stopped while the timeout is pending, and at the instant it is due: every round safe.
+  [ "$(grep '^stop: ' "$LOG")" = "stop: 50 rounds, stopped while connecting 50, after the timeout 0" ]
+  [[ $(grep '^stop-at-timeout: ' "$LOG") =~ ^stop-at-timeout:\ 50\ rounds,\ stopped\ while\ connecting\ ([0-9]+),\ after\ the\ timeout\ ([0-9]+)$ ]]
+  [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -eq 50 ]
+  # A result and the timeout in the same poll: epoll reports the socket first, so the result wins.
+  [ "$(grep '^race: ' "$LOG")" = "race: 50 rounds, connected first 50, timed out first 0" ]
+  [ "$(grep '^client: ' "$LOG")" = "client: 50 rounds, freed with the timeout pending 50" ]
+  [[ $(grep '^fds: ' "$LOG") =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  [ "$(tail -n 1 "$LOG")" = done ]
+  # Every Connector freed once (1 + 50 + 50 + 50 + 50 + 50), and nothing worse than the timeouts.
+  run -0 pair_ctor_dtor "$LOG" "$CTOR_RE" "$DTOR_RE"
+  [ "$output" = 251 ]
+  run ! grep -E ' (ERROR|FATAL) |Sanitizer|runtime error|POLLNVAL' "$LOG"
+}
+
+@test "s11 Connector connect timeout on poll(2): the timeout is handled first in the same poll, the late result ignored" {
+  REACTOR_USE_POLL=1 run -0 timeout 60 "$BIN/s11_connect_timeout" 20
+  # poll(2) reports fds in the order of its array, where the timerfd comes before the socket.
+  [ "$(grep '^race: ' <<<"$output")" = "race: 20 rounds, connected first 0, timed out first 20" ]
+  [[ $(grep '^fds: ' <<<"$output") =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  printf '%s\n' "${lines[@]}" >"$LOG"
+  run -0 pair_ctor_dtor "$LOG" "$CTOR_RE" "$DTOR_RE"
+  [ "$output" = 131 ] # 1 + 50 + 20 x 4
+}
+
+@test "s11 test13 with REACTOR_CONNECT_TIMEOUT_MS=250 against a full accept queue: timed out, retried; unset: no timeout" {
+  start_server "$BATS_TEST_TMPDIR/full.log" "$BIN/s11_connect_timeout" full
+  start_bg "$LOG" env REACTOR_PORT="$PORT" REACTOR_CONNECT_TIMEOUT_MS=250 "$S/test13"
+  SERVER_PIDS+=("$BG_PID")
+  local with=$BG_PID
+  # Attempts at 0 and 0.75 s, each abandoned after 250 ms.
+  wait_for_count "$LOG" "$TIMED_OUT_RE" 2 5
+  stop_bg "$with"
+  [ "$BG_STATUS" -eq 0 ]
+  run -0 grep -E " (WARN|INFO) " "$LOG"
+  local -a t=()
+  [[ ${lines[0]} =~ $TIMED_OUT_RE ]]
+  [ "${BASH_REMATCH[1]}" -eq 250 ]
+  [[ ${lines[1]} == *" INFO  Retry connecting to 127.0.0.1:$PORT in 500 milliseconds. - Connector.c:"* ]]
+  [[ ${lines[2]} =~ $TIMED_OUT_RE ]]
+  [[ ${lines[3]} == *" INFO  Retry connecting to 127.0.0.1:$PORT in 1000 milliseconds. - Connector.c:"* ]]
+  near $(($(log_us "${lines[2]}") - $(log_us "${lines[1]}"))) $((500000 + 250000)) "second timeout"
+  # Without the setting (the tutorial's behaviour), the attempt waits for the kernel.
+  local without=$BATS_TEST_TMPDIR/without.log
+  start_bg "$without" env REACTOR_PORT="$PORT" "$S/test13"
+  SERVER_PIDS+=("$BG_PID")
+  sleep 1.5
+  stop_bg "$BG_PID"
+  [ "$BG_STATUS" -eq 0 ]
+  [ "$(count_lines "$without" 'timed out|Retry connecting|onConnection')" -eq 0 ]
+}
+
+@test "s11 test13: a bad REACTOR_CONNECT_TIMEOUT_MS is one line naming it and why, exit 1" {
+  local bad
+  for bad in abc -1 3600001 ''; do
+    REACTOR_CONNECT_TIMEOUT_MS=$bad run -1 --separate-stderr timeout 5 "$S/test13"
+    [ "$output" = "" ]
+    [ "$stderr" = "test13: bad REACTOR_CONNECT_TIMEOUT_MS '$bad': expected milliseconds from 0 to 3600000" ]
+  done
+}
+
 # --- TimerQueue cancel ---------------------------------------------------------------------------
 
 @test "s11 timer cancel: same tick, self, stale ids with reused memory, another thread, 10000 timers" {
