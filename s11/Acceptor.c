@@ -37,11 +37,14 @@ int Acceptor_init(Acceptor *self, EventLoop *loop, const InetAddress *listenAddr
   self->newConnectionCallback = NULL;
   self->newConnectionArg = NULL;
   self->listenning = false;
+  self->pausePending = false;
   return 0;
 }
 
 void Acceptor_destroy(Acceptor *self) {
   EventLoop_assertInLoopThread(self->loop);
+  if (self->pausePending)
+    EventLoop_cancel(self->loop, self->pauseTimer); // it would find the Acceptor gone
   // Stop watching before closing: the Poller must never hold a closed fd.
   if (self->listenning) {
     Channel_disableAll(&self->acceptChannel);
@@ -76,6 +79,30 @@ InetAddress Acceptor_listenAddress(const Acceptor *self) {
   return result;
 }
 
+static void resume_accepting(void *arg);
+
+// Out of fds with no spare fd to give up: every poll would find the listening fd readable and
+// every accept4 fail, a busy loop. Stop reading it for a while instead; resume_accepting then
+// tries to take the spare back.
+static void pause_accepting(Acceptor *self) {
+  Channel_disableReading(&self->acceptChannel);
+  self->pauseTimer =
+      EventLoop_runAfter(self->loop, kAcceptPauseMs / 1000.0, resume_accepting, self);
+  self->pausePending = true;
+}
+
+static void resume_accepting(void *arg) {
+  Acceptor *self = arg;
+  self->pausePending = false;
+  self->idleFd = open_idle_fd();
+  if (self->idleFd < 0) {
+    pause_accepting(self); // still no fd to spare: wait again, quietly
+    return;
+  }
+  LOG_INFO("Acceptor: the spare fd is back, accepting again");
+  Channel_enableReading(&self->acceptChannel);
+}
+
 // Out of fds: the pending connection stays in the backlog, the listening fd stays readable, and
 // a level-triggered poll returns at once, forever - a busy loop. Give up the spare fd, accept
 // the connection into its slot and close it (the client sees a close, not a hang), then take
@@ -94,6 +121,11 @@ static void drop_connection_when_out_of_fds(Acceptor *self) {
     // Another thread took the freed slot first: nothing was dropped, so do not say so.
     errno = savedErrno;
     LOG_SYSERR("Acceptor: out of file descriptors, and the spare fd could not be used");
+  }
+  if (self->idleFd < 0) {
+    LOG_ERROR("Acceptor: no spare fd, not accepting for %d ms at a time until one is free",
+              kAcceptPauseMs);
+    pause_accepting(self);
   }
 }
 

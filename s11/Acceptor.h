@@ -2,18 +2,25 @@
 //
 // When the listening fd is readable, handleRead accepts one connection and hands its fd and
 // the peer's address to the new-connection callback, which then owns the fd (with no callback
-// set, the fd is closed at once). Owned by a server program or TcpServer, embedded by value;
-// loop thread only.
+// set, the fd is closed at once). Out of fds with no spare fd left, it stops reading the
+// listening socket for kAcceptPauseMs and then tries again. Owned by a server program or
+// TcpServer, embedded by value; loop thread only.
 #ifndef REACTOR_ACCEPTOR_H
 #define REACTOR_ACCEPTOR_H
 
 #include "Channel.h"
 #include "InetAddress.h"
 #include "Socket.h"
+#include "TimerId.h"
 
 #include <stdbool.h>
 
 struct EventLoop;
+
+// How long the Acceptor stops reading the listening socket when it is out of fds and has no
+// spare fd: long enough that the loop sleeps, short enough that accepting resumes soon after
+// fds are freed.
+enum { kAcceptPauseMs = 100 };
 
 typedef void (*NewConnectionCallback)(void *arg, int sockfd, const InetAddress *peerAddr);
 
@@ -27,6 +34,8 @@ typedef struct Acceptor {
   NewConnectionCallback newConnectionCallback;
   void *newConnectionArg;
   bool listenning;
+  bool pausePending; // not reading the listening socket until the pause timer fires
+  TimerId pauseTimer;
 } Acceptor;
 
 /// Creates the socket and binds it to listenAddr. Returns 0, or -1 with errno when the address

@@ -52,8 +52,10 @@ CHECKS_s11 := $(CHECKS_s04) \
 
 # Not built by the stages: tests/reliability.mk builds these against s11, out of tree, for
 # tests/faults.bats, tests/valgrind-check and tests/soak (leaky_server is the negative
-# controls' server with a planted leak).
+# controls' server with a planted leak; s11_emfile_pause defines accept4 to take the Acceptor's
+# freed fd slot from another thread).
 RELIABILITY_CHECKS := \
 	leaky_server \
 	quit_cases \
+	s11_emfile_pause \
 	soak_driver

@@ -20,7 +20,7 @@ config() {
 }
 
 setup_file() {
-  local checks="quit_cases soak_driver"
+  local checks="quit_cases s11_emfile_pause soak_driver"
   [ -n "${REACTOR_SAN:-}" ] || checks+=" leaky_server" # the negative controls (plain only)
   # No MAKEFLAGS from an outer `make -j test`: its jobserver fds are not ours in here (bats
   # uses fds 3 and 4 itself).
@@ -164,6 +164,40 @@ check_quit_cases() {
   run -0 timeout 10 "$B/soak_driver" echo "$PORT" 1000
   [ "$output" = "echo: 1000 bytes back" ]
   wait_fds "$SERVER_PID" "$base"
+  stop_server_cleanly
+}
+
+@test "s11 Acceptor out of fds with its spare fd taken by another thread: it pauses (CPU idle, no log flood), then serves again" {
+  start_server "$LOG" "$B/s11_emfile_pause"
+  wait_for_line "$LOG" '^squeezed: fds limited to [0-9]+$'
+  local soft client_log=$BATS_TEST_TMPDIR/client.log
+  soft=$(ulimit -Sn)
+  # The client's connection waits in the backlog: its accept fails, the spare fd's slot goes to
+  # the holder thread, and the Acceptor has no spare left.
+  start_bg "$client_log" timeout 20 "$B/soak_driver" echo "$PORT" 1000
+  local client=$BG_PID
+  SERVER_PIDS+=("$client")
+  wait_for_line "$LOG" '^holder took fd [0-9]+$'
+  wait_for_line "$LOG" ' ERROR Acceptor: no spare fd, not accepting for 100 ms at a time until one is free - Acceptor\.c:[0-9]+$'
+  local t0 t1
+  t0=$(cpu_ticks "$SERVER_PID")
+  sleep 1
+  t1=$(cpu_ticks "$SERVER_PID")
+  # A spinning level-triggered listener burns ~100 ticks a second; ten pauses cost next to nothing.
+  [ $((t1 - t0)) -lt 10 ]
+  # One episode, one line each (a spin would log the SYSERR line thousands of times a second).
+  [ "$(count_lines "$LOG" ' ERROR Acceptor: out of file descriptors, and the spare fd could not be used: Too many open files \(errno=24\) - Acceptor\.c:[0-9]+$')" -eq 1 ]
+  [ "$(count_lines "$LOG" ' ERROR Acceptor: ')" -eq 2 ]
+  [ "$(count_lines "$LOG" 'spare fd is back')" -eq 0 ]
+  kill -0 "$client" # still waiting for its echo
+  # Room again: within a pause the spare is back, and the waiting client gets its echo.
+  prlimit --pid "$SERVER_PID" --nofile="$soft":
+  wait_exit "$client" 5
+  [ "$BG_STATUS" -eq 0 ]
+  [ "$(<"$client_log")" = "echo: 1000 bytes back" ]
+  [ "$(count_lines "$LOG" ' INFO  Acceptor: the spare fd is back, accepting again - Acceptor\.c:[0-9]+$')" -eq 1 ]
+  run -0 timeout 10 "$B/soak_driver" echo "$PORT" 1000
+  [ "$output" = "echo: 1000 bytes back" ]
   stop_server_cleanly
 }
 
