@@ -129,22 +129,27 @@ static void drop_connection_when_out_of_fds(Acceptor *self) {
   }
 }
 
+// Accepts up to kMaxAcceptsPerWakeup connections, handing each to the new-connection callback;
+// stops early when the backlog is empty (EAGAIN) or at any error.
 static void Acceptor_handleRead(void *arg, Timestamp receiveTime) {
   Acceptor *self = arg;
   (void)receiveTime;
   EventLoop_assertInLoopThread(self->loop);
-  InetAddress peerAddr;
-  int connfd = Socket_accept(&self->acceptSocket, &peerAddr);
-  if (connfd >= 0) {
+  for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
+    InetAddress peerAddr;
+    int connfd = Socket_accept(&self->acceptSocket, &peerAddr);
+    if (connfd < 0) {
+      if (errno == EMFILE || errno == ENFILE)
+        drop_connection_when_out_of_fds(self);
+      else if (errno != EAGAIN && errno != EINTR)
+        LOG_SYSERR("Acceptor Acceptor_handleRead");
+      return;
+    }
     char buf[kHostPortLen];
     LOG_TRACE("accepted fd %d from %s", connfd, InetAddress_toHostPort(&peerAddr, buf, sizeof buf));
     if (self->newConnectionCallback)
       self->newConnectionCallback(self->newConnectionArg, connfd, &peerAddr);
     else
       sockets_close(connfd);
-  } else if (errno == EMFILE || errno == ENFILE) {
-    drop_connection_when_out_of_fds(self);
-  } else if (errno != EAGAIN && errno != EINTR) {
-    LOG_SYSERR("Acceptor Acceptor_handleRead");
   }
 }
