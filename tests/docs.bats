@@ -173,7 +173,7 @@ stage_checks() {
   cp "$dir/out.log" "$BATS_FILE_TMPDIR/blocks.log"
 }
 
-@test "every log line NOTES.md quotes names a function and file:line that a real run prints" {
+@test "every log line NOTES.md and README.md quote names a function and file:line that a real run prints" {
   # The run is the previous test's: every block, pasted in order (its output, kept for this).
   local log=$BATS_FILE_TMPDIR/blocks.log
   [ -s "$log" ]
@@ -191,10 +191,10 @@ stage_checks() {
       grep -qxF "${BASH_REMATCH[2]} ${BASH_REMATCH[3]}:${BASH_REMATCH[4]}" <<<"$printed" ||
         missing+=("${BASH_REMATCH[2]} - ${BASH_REMATCH[3]}:${BASH_REMATCH[4]}")
     fi
-  done <"$NOTES"
+  done < <(cat "$NOTES" "$TOP/README.md")
   [ "$quoted" -ge 20 ] # the extraction works: the TRACE walkthrough quotes many lines
   if [ ${#missing[@]} -gt 0 ]; then
-    printf 'NOTES.md quotes a log line no block prints: %s\n' "${missing[@]}" >&2
+    printf 'NOTES.md or README.md quotes a log line no block prints: %s\n' "${missing[@]}" >&2
     return 1
   fi
 }
