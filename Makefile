@@ -12,7 +12,7 @@
 #   make fuzz               libFuzzer on Buffer and InetAddress (FUZZ_SECONDS=600 each)
 #   make diff A=s00 B=s01   what stage B adds to stage A, sources only
 #   make step N=11          s04 plus s11/steps' patches up to step 11, built in .steps/step11
-#   make diff A=step10 B=step11   one step's story (any two of s00 ... s04, step05 ... step13, s11)
+#   make diff A=step10 B=step11   one step's story (any two of s00 ... s04, step05 ... step14, s11)
 #   make mutants            mutation testing: each planted bug in tests/mutants must fail the tests
 #                           that cover its code (MUTANTS='01 26' runs some); see tests/README.md
 #   make bench              the speed benchmark (4-5 minutes): ping-pong against a hand-written
@@ -62,12 +62,12 @@ fuzz:
 
 diff:
 	@if [ -z "$(A)" ] || [ -z "$(B)" ]; then \
-	  echo "usage: make diff A=<stage> B=<stage>   (stages: $(STAGES); steps: step05 ... step13)"; \
+	  echo "usage: make diff A=<stage> B=<stage>   (stages: $(STAGES); steps: step05 ... step14)"; \
 	else tests/stage-diff "$(A)" "$(B)"; fi
 
 step:
 	@if [ -z "$(N)" ]; then \
-	  echo "usage: make step N=<05 ... 13>   (s11's step series: tests/steps list)"; \
+	  echo "usage: make step N=<05 ... 14>   (s11's step series: tests/steps list)"; \
 	else tests/steps build "$(N)" SAN=$(SAN); fi
 
 clean:

@@ -13,11 +13,22 @@ void Buffer_init(Buffer *self) {
   self->capacity = 0;
   self->readerIndex = kCheapPrepend;
   self->writerIndex = kCheapPrepend;
+  self->borrowed = false;
 }
 
 void Buffer_destroy(Buffer *self) {
-  free(self->data);
+  if (!self->borrowed)
+    free(self->data);
   Buffer_init(self);
+}
+
+void Buffer_initView(Buffer *self, char *storage, size_t capacity, size_t len) {
+  assert(storage != NULL && kCheapPrepend + len <= capacity);
+  self->data = storage;
+  self->capacity = capacity;
+  self->readerIndex = kCheapPrepend;
+  self->writerIndex = kCheapPrepend + len;
+  self->borrowed = true;
 }
 
 size_t Buffer_readableBytes(const Buffer *self) { return self->writerIndex - self->readerIndex; }
@@ -70,7 +81,8 @@ char *Buffer_retrieveAllAsString(Buffer *self) {
   return Buffer_retrieveAsString(self, Buffer_readableBytes(self));
 }
 
-// Room for len more bytes: slide the content to the front if that is enough, else grow.
+// Room for len more bytes: slide the content to the front if that is enough, else grow. A view
+// slides within the lent storage, and grows into storage of its own (the lender's is kept).
 static void make_space(Buffer *self, size_t len) {
   size_t readable = Buffer_readableBytes(self);
   if (self->data != NULL && Buffer_writableBytes(self) + self->readerIndex >= len + kCheapPrepend) {
@@ -80,7 +92,8 @@ static void make_space(Buffer *self, size_t len) {
     return;
   }
   size_t needed = kCheapPrepend + readable + len;
-  size_t capacity = self->capacity ? self->capacity : kCheapPrepend + kInitialSize;
+  size_t capacity =
+      self->capacity && !self->borrowed ? self->capacity : kCheapPrepend + kInitialSize;
   while (capacity < needed)
     capacity *= 2;
   char *data = malloc(capacity);
@@ -88,7 +101,9 @@ static void make_space(Buffer *self, size_t len) {
     LOG_FATAL("out of memory growing a Buffer to %zu bytes", capacity);
   if (readable > 0)
     memcpy(data + kCheapPrepend, self->data + self->readerIndex, readable);
-  free(self->data);
+  if (!self->borrowed)
+    free(self->data);
+  self->borrowed = false;
   self->data = data;
   self->capacity = capacity;
   self->readerIndex = kCheapPrepend;

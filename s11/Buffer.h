@@ -9,7 +9,10 @@
 // Data is appended at writerIndex and taken from readerIndex. When the tail runs out, the
 // content first moves back to the front (reusing what was already read) and only then does the
 // storage grow. The storage is allocated on first use, so an idle connection's buffers cost
-// nothing. Not thread-safe: a TcpConnection's buffers are touched only in its loop thread.
+// nothing. A Buffer can also be a view over storage it does not own (Buffer_initView: a loop's
+// read buffer, lent to a message callback): the API is the same; growing it moves the content
+// into storage of its own, and destroying it frees nothing of the lender's.
+// Not thread-safe: a TcpConnection's buffers are touched only in its loop thread.
 #ifndef REACTOR_BUFFER_H
 #define REACTOR_BUFFER_H
 
@@ -27,10 +30,15 @@ typedef struct Buffer {
   size_t capacity;
   size_t readerIndex;
   size_t writerIndex;
+  bool borrowed; // data is lent (Buffer_initView): never freed or reallocated here
 } Buffer;
 
 void Buffer_init(Buffer *self);
+/// Frees the storage (unless borrowed); the Buffer is then as Buffer_init left it.
 void Buffer_destroy(Buffer *self);
+/// A view over storage someone else owns: capacity bytes at storage, the first kCheapPrepend of
+/// them the prepend area, then len readable bytes. The storage must outlive the view.
+void Buffer_initView(Buffer *self, char *storage, size_t capacity, size_t len);
 
 size_t Buffer_readableBytes(const Buffer *self);
 size_t Buffer_writableBytes(const Buffer *self);

@@ -1,5 +1,6 @@
 #include "EventLoop.h"
 
+#include "Buffer.h"
 #include "Channel.h"
 #include "CurrentThread.h"
 #include "EPoller.h"
@@ -59,6 +60,7 @@ void EventLoop_init(EventLoop *self) {
   self->pendingFunctors = NULL;
   self->numPendingFunctors = 0;
   self->pendingCapacity = 0;
+  self->readBuffer = NULL;
   LOG_TRACE("EventLoop created %p in thread %d", (void *)self, self->threadId);
   if (t_loopInThisThread != NULL)
     LOG_FATAL("Another EventLoop %p exists in this thread %d", (void *)t_loopInThisThread,
@@ -91,12 +93,22 @@ void EventLoop_destroy(EventLoop *self) {
   Channel_destroy(&self->wakeupChannel);
   close(self->wakeupFd);
   free(self->pendingFunctors);
+  free(self->readBuffer);
   MutexLock_destroy(&self->mutex);
   ChannelList_destroy(&self->activeChannels);
   TimerQueue_free(self->timerQueue);
   self->pollerOps->destroy(self->poller);
   if (t_loopInThisThread == self)
     t_loopInThisThread = NULL;
+}
+
+char *EventLoop_readBuffer(EventLoop *self) {
+  if (self->readBuffer == NULL) {
+    self->readBuffer = malloc(kCheapPrepend + kLoopReadSize);
+    if (self->readBuffer == NULL)
+      LOG_FATAL("out of memory allocating the read buffer of EventLoop %p", (void *)self);
+  }
+  return self->readBuffer;
 }
 
 static void trace_active_channels(const EventLoop *self) {

@@ -47,6 +47,7 @@ typedef struct EventLoop {
   bool looping;
   bool callingPendingFunctors;
   ChannelList activeChannels;
+  char *readBuffer; // what every connection of the loop reads into; NULL until the first read
   // any thread
   atomic_bool quit;
   // guarded by mutex
@@ -116,6 +117,14 @@ void EventLoop_cancel(EventLoop *self, TimerId timerId);
 void EventLoop_updateChannel(EventLoop *self, struct Channel *channel);
 /// Internal, for Channel: takes a channel out of the Poller. Loop thread only.
 void EventLoop_removeChannel(EventLoop *self, struct Channel *channel);
+
+// The loop's read buffer: kLoopReadSize bytes to read into, after kCheapPrepend bytes (a
+// Buffer view's prepend area). One per loop, not one per connection: a connection reads into
+// it and the message callback sees the bytes through a view (TcpConnection.c).
+enum { kLoopReadSize = 64 * 1024 };
+/// The storage (kCheapPrepend + kLoopReadSize bytes), allocated on first use and freed with the
+/// loop; what is in it is valid only until the next read. Loop thread only.
+char *EventLoop_readBuffer(EventLoop *self);
 
 /// Aborts with a FATAL line unless called from the owner thread. Any thread.
 void EventLoop_assertInLoopThread(const EventLoop *self);

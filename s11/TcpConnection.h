@@ -1,8 +1,10 @@
 // TcpConnection: one established TCP connection, on one EventLoop (its IO loop).
 //
 // Created by a TcpServer (accepted) or a TcpClient (connected) around a connected socket; it
-// reads into inputBuffer and calls the message callback, writes what cannot be sent at once
-// from outputBuffer when the socket is writable, and reports the connection going down.
+// reads into its loop's read buffer and calls the message callback with a view over the bytes,
+// keeps what the callback leaves in inputBuffer, writes what cannot be sent at once from
+// outputBuffer when the socket is writable, and reports the connection going down. Both
+// buffers hold storage only while they hold bytes (give or take a few reads, TcpConnection.c).
 //
 // Lifetime: a reference count (muduo's shared_ptr). References are held by
 //   - the owner: a TcpServer's connection table, or a TcpClient's `connection`, from creation
@@ -61,9 +63,10 @@ typedef struct TcpConnection {
   // loop thread only (the owner sets it before connectEstablished, and may clear it later)
   CloseCallback closeCallback;
   void *closeArg;
-  Buffer inputBuffer;
-  Buffer outputBuffer;
-  bool peerClosed; // read EOF while output was pending: close once it is flushed
+  Buffer inputBuffer;  // what message callbacks left unread
+  Buffer outputBuffer; // what the kernel has not taken yet
+  bool peerClosed;     // read EOF while output was pending: close once it is flushed
+  unsigned emptyReads; // reads in a row that left inputBuffer empty, its storage still held
   void *context;   // for the user: whatever they attach to the connection
   // the owner's list of connections (TcpServer), touched only in the owner's loop thread
   struct TcpConnection *prev;
@@ -117,7 +120,8 @@ static inline void TcpConnection_setTcpNoDelay(TcpConnection *c, bool on) {
 void TcpConnection_stopRead(TcpConnection *self);
 void TcpConnection_startRead(TcpConnection *self);
 
-// The user's context and the buffers. Loop thread only.
+// The user's context and the buffers. Loop thread only. inputBuffer holds the bytes earlier
+// message callbacks left unread; in a message callback, read the Buffer it was given.
 static inline void TcpConnection_setContext(TcpConnection *c, void *context) {
   c->context = context;
 }

@@ -152,8 +152,12 @@ void TcpConnection_handleWrite(void *arg) {
   if (n > 0) {
     Buffer_retrieve(&self->outputBuffer, (size_t)n);
     if (Buffer_readableBytes(&self->outputBuffer) == 0) {
-      // Drained: stop asking for writability, or level-triggered polling spins.
+      // Drained: stop asking for writability, or level-triggered polling spins. The storage
+      // goes back at once: the output buffer exists only while the kernel has not taken
+      // everything, and reaching here cost a poll round and a write already, so a malloc
+      // and free are small beside it.
       Channel_disableWriting(&self->channel);
+      Buffer_destroy(&self->outputBuffer);
       if (self->peerClosed) {
         // All delivered to a peer that had finished sending: close, with no write-complete
         // first (a callback that sends more would only have its bytes dropped).

@@ -737,8 +737,59 @@ relay() {
   [ "${lines[27]}" = "tail 300000: 200000 bytes written, tail 528376 before the first read, reads: 200000/528376, then -1 (EAGAIN)" ]
   [ "${lines[28]}" = "tail 300000: readable 200000, capacity 528384" ]
   [ "${lines[29]}" = "tail 300000: at EOF readFd returns 0" ]
-  [ "${#lines[@]}" -eq 31 ]
+  [ "${#lines[@]}" -eq 36 ]
   [[ $output != *FAIL* ]]
+}
+
+@test "s11 Buffer: a view over lent storage reads as any Buffer, grows into its own, frees nothing lent" {
+  run -0 "$B/s11_buffer"
+  [ "${lines[30]}" = "view of 11: data set, readable 11, writable 53, prependable 8, capacity 72" ]
+  [ "${lines[31]}" = "view: retrieve 6, then 'world'; borrowed yes" ]
+  # Within the lent storage, appends and prepends stay there.
+  [ "${lines[32]}" = "view: append 10, prepend 2: in the lent storage yes, peek 'ab0123456789'" ]
+  # Past it, the content moves into storage of its own (a first block, not the lent size
+  # doubled), and the lender's bytes are left as they were.
+  [ "${lines[33]}" = "view: append 100: borrowed no, own storage yes, capacity 1032, lent bytes 'ab0123456789'" ]
+  # The lent storage is an array on the stack: freeing it would have aborted the program.
+  [ "${lines[34]}" = "view destroyed: data NULL, readable 0, writable 0, prependable 8, capacity 0" ]
+  [ "${lines[-1]}" = "failures 0" ]
+}
+
+@test "s11 input: a connection reads into its loop's buffer and keeps only what the callback leaves" {
+  start_server "$LOG" "$B/s11_lines"
+  exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+  local line i
+  # send_once TEXT: TEXT in one write(2) (bash's printf may split it at a newline).
+  send_once() {
+    printf '%b' "$1" >"$T/chunk"
+    dd if="$T/chunk" bs=4096 count=1 status=none >&5
+  }
+  # A partial line: the callback sees a view over the loop's buffer, and leaves all 3 bytes.
+  send_once 'hel'
+  wait_for_count "$LOG" '^message ' 1
+  # The rest arrives after the kept bytes, in the connection's own buffer, in order.
+  send_once 'lo\nwor'
+  IFS= read -r -t 5 -u 5 line
+  [ "$line" = "hello" ]
+  send_once 'ld\n'
+  IFS= read -r -t 5 -u 5 line
+  [ "$line" = "world" ]
+  # Whole lines from then on: the loop's buffer again; the emptied storage is kept for 16 reads
+  # in a row that leave it empty (the one that emptied it and 15 more), then given back.
+  for i in $(seq 16); do
+    send_once "x$i\n"
+    IFS= read -r -t 5 -u 5 line
+    [ "$line" = "x$i" ]
+  done
+  exec 5>&-
+  wait_for_count "$LOG" '^message ' 19
+  grep '^message ' "$LOG" >"$T/messages"
+  [ "$(sed -n 1p "$T/messages")" = "message 3 bytes in view, own storage none, echoed 0, left 3" ]
+  [ "$(sed -n 2p "$T/messages")" = "message 9 bytes in own, own storage held, echoed 6, left 3" ]
+  [ "$(sed -n 3p "$T/messages")" = "message 6 bytes in own, own storage held, echoed 6, left 0" ]
+  [ "$(sed -n 4p "$T/messages")" = "message 3 bytes in view, own storage held, echoed 3, left 0" ]
+  [ "$(sed -n 18p "$T/messages")" = "message 4 bytes in view, own storage held, echoed 4, left 0" ]
+  [ "$(sed -n 19p "$T/messages")" = "message 4 bytes in view, own storage none, echoed 4, left 0" ]
 }
 
 # --- the two backends -------------------------------------------------------------------------

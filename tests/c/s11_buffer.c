@@ -1,7 +1,9 @@
 // s11_buffer: checks Buffer and prints one fact per line for tests/s11.bats to assert:
 // the storage is NULL until first use; append / prepend / retrieve / findCRLF keep the
 // regions right; growth slides the content to the front before it reallocates; readFd reads a
-// pipe with one readv into the tail plus a 64 KiB stack area, for small and large writes.
+// pipe with one readv into the tail plus a 64 KiB stack area, for small and large writes; a
+// view over lent storage (step 14) reads like any Buffer, grows into storage of its own and
+// never frees the lender's (here an array on the stack: freeing it would abort).
 // A broken expectation inside (content corrupted) prints "FAIL ..." and exits 1.
 #include "Buffer.h"
 
@@ -138,6 +140,36 @@ static void read_pipe(const char *name, size_t len, size_t reserve) {
   free(data);
 }
 
+// A view over storage the Buffer does not own, as a loop lends its read buffer to a message
+// callback.
+static void view(void) {
+  char storage[kCheapPrepend + 64];
+  memcpy(storage + kCheapPrepend, "hello world", 11);
+  Buffer buf;
+  Buffer_initView(&buf, storage, sizeof storage, 11);
+  regions("view of 11", &buf);
+  Buffer_retrieve(&buf, 6);
+  char *word = Buffer_retrieveAllAsString(&buf);
+  printf("view: retrieve 6, then '%s'; borrowed %s\n", word, buf.borrowed ? "yes" : "no");
+  free(word);
+  Buffer_append(&buf, "0123456789", 10);
+  Buffer_prepend(&buf, "ab", 2);
+  printf("view: append 10, prepend 2: in the lent storage %s, peek '%.12s'\n",
+         Buffer_peek(&buf) == storage + kCheapPrepend - 2 ? "yes" : "no", Buffer_peek(&buf));
+  char more[100];
+  memset(more, 'x', sizeof more);
+  Buffer_append(&buf, more, sizeof more);
+  check(Buffer_readableBytes(&buf) == 112 && memcmp(Buffer_peek(&buf), "ab0123456789", 12) == 0,
+        "content after a view grew");
+  printf("view: append 100: borrowed %s, own storage %s, capacity %zu, lent bytes '%.12s'\n",
+         buf.borrowed ? "yes" : "no", buf.data != storage ? "yes" : "no", buf.capacity,
+         storage + kCheapPrepend - 2);
+  Buffer_destroy(&buf); // frees the storage it grew into, not the array
+  Buffer_initView(&buf, storage, sizeof storage, 3);
+  Buffer_destroy(&buf); // a view never grown: frees nothing
+  regions("view destroyed", &buf);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   basics();
@@ -146,6 +178,7 @@ int main(void) {
   read_pipe("big", 200000, 0);
   read_pipe("tail 100000", 200000, 100000);
   read_pipe("tail 300000", 200000, 300000);
+  view();
   printf("failures %d\n", g_failures);
   return g_failures == 0 ? 0 : 1;
 }
