@@ -18,7 +18,6 @@ Timer *Timer_new(TimerCallback cb, void *arg, const char *name, Timestamp when, 
   self->interval = interval;
   self->sequence = atomic_fetch_add(&s_numCreated, 1) + 1;
   self->expiration = when;
-  self->heapIndex = 0;
   self->repeat = interval > 0.0;
   return self;
 }

@@ -8,7 +8,6 @@
 #include "Timestamp.h"
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 typedef struct Timer {
@@ -20,8 +19,7 @@ typedef struct Timer {
   int64_t sequence; // unique, increasing: ties in expiration run in the order they were added
   // the owning TimerQueue's, loop thread only
   Timestamp expiration;
-  size_t heapIndex; // position in the TimerQueue's heap
-  bool repeat;      // set at creation; last, where it leaves no hole
+  bool repeat; // set at creation; last, where it leaves no hole
 } Timer;
 
 /// A new timer due at `when`, repeating every `interval` seconds if interval > 0; `name` is

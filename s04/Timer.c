@@ -17,9 +17,7 @@ Timer *Timer_new(TimerCallback cb, void *arg, const char *name, Timestamp when, 
   self->name = name;
   self->interval = interval;
   self->sequence = atomic_fetch_add(&s_numCreated, 1) + 1;
-  self->queue = NULL;
   self->expiration = when;
-  self->heapIndex = 0;
   self->repeat = interval > 0.0;
   return self;
 }

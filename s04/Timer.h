@@ -8,7 +8,6 @@
 #include "Timestamp.h"
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 typedef struct Timer {
@@ -18,11 +17,9 @@ typedef struct Timer {
   const char *name; // the callback's function name, for TRACE lines
   double interval;  // seconds between runs of a repeating timer; 0 for a one-shot
   int64_t sequence; // unique, increasing: ties in expiration run in the order they were added
-  struct TimerQueue *queue; // the queue it is added to, set before the hop to the loop thread
   // the owning TimerQueue's, loop thread only
   Timestamp expiration;
-  size_t heapIndex; // position in the TimerQueue's heap
-  bool repeat;      // set at creation; last, where it leaves no hole
+  bool repeat; // set at creation; last, where it leaves no hole
 } Timer;
 
 /// A new timer due at `when`, repeating every `interval` seconds if interval > 0; `name` is

@@ -2,7 +2,8 @@
 //
 // The timerfd is armed for the earliest timer and watched by an ordinary Channel, so timers
 // become just another readable fd in the poll loop. Timers live in a binary min-heap ordered by
-// (expiration, sequence): add and pop are O(log n), the earliest is always at the top.
+// (expiration, sequence): add and pop are O(log n), the earliest is always at the top. Each
+// heap slot holds the timer's expiration beside its pointer, so ordering reads only the heap.
 // Owned by its EventLoop (TimerQueue_new / TimerQueue_free). addTimer may be called from any
 // thread: the timer is created there and inserted in the loop thread through runInLoop.
 #ifndef REACTOR_TIMERQUEUE_H
@@ -18,13 +19,19 @@
 struct EventLoop;
 struct Timer;
 
+// One slot of the heap: the timer and a copy of its expiration, the key the heap orders by.
+typedef struct TimerQueueEntry {
+  Timestamp expiration;
+  struct Timer *timer;
+} TimerQueueEntry;
+
 typedef struct TimerQueue {
   // set at init
   struct EventLoop *loop;
   int timerfd;
   Channel timerfdChannel;
   // loop thread only
-  struct Timer **heap; // min-heap: heap[0] is due first
+  TimerQueueEntry *heap; // min-heap: heap[0] is due first
   size_t size;
   size_t capacity;
 } TimerQueue;

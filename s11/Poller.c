@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ static void *Poller_new(EventLoop *loop) {
   if (self == NULL)
     LOG_FATAL("out of memory creating a Poller");
   self->ownerLoop = loop;
+  self->random = 88172645463325252ULL; // any non-zero seed
   return self;
 }
 
@@ -53,11 +55,23 @@ static void assert_in_loop_thread(const Poller *self) {
   EventLoop_assertInLoopThread(self->ownerLoop);
 }
 
-static void Poller_fillActiveChannels(Poller *self, int numEvents, ChannelList *activeChannels) {
-  for (size_t i = 0; i < self->numPollfds && numEvents > 0; ++i) {
+static uint64_t next_random(Poller *self) {
+  uint64_t x = self->random; // xorshift64: a few instructions, and no lock as rand() has
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  self->random = x;
+  return x;
+}
+
+// Pushes the channels of the ready slots in [from, to), in slot order. *remaining counts the
+// ready fds not found yet, so a scan stops at the last one.
+static void collect_ready(Poller *self, size_t from, size_t to, int *remaining,
+                          ChannelList *activeChannels) {
+  for (size_t i = from; *remaining > 0 && i < to; ++i) {
     const struct pollfd *pfd = &self->pollfds[i];
     if (pfd->revents > 0) {
-      --numEvents;
+      --*remaining;
       Channel *channel = self->channels[pfd->fd];
       assert(channel != NULL);
       assert(Channel_fd(channel) == pfd->fd);
@@ -65,6 +79,22 @@ static void Poller_fillActiveChannels(Poller *self, int numEvents, ChannelList *
       ChannelList_push(activeChannels, channel);
     }
   }
+}
+
+// poll(2) reports readiness in the array's order, and the loop serves channels in the order they
+// are collected. Collecting always from slot 0 would serve the same connections first every
+// time: their peers get answers first and are ready again first, and the connections served
+// last fall behind. So the collection starts at a ready fd picked at random and wraps around:
+// over many polls each connection is as often early as late.
+static void Poller_fillActiveChannels(Poller *self, int numEvents, ChannelList *activeChannels) {
+  int skip = (int)(next_random(self) % (uint64_t)numEvents);
+  size_t split = 0; // the slot of the ready fd that goes first: ready fd number `skip`
+  for (int seen = 0; split < self->numPollfds; ++split)
+    if (self->pollfds[split].revents > 0 && seen++ == skip)
+      break;
+  int remaining = numEvents;
+  collect_ready(self, split, self->numPollfds, &remaining, activeChannels);
+  collect_ready(self, 0, split, &remaining, activeChannels);
 }
 
 static Timestamp Poller_poll(void *arg, int timeoutMs, ChannelList *activeChannels) {

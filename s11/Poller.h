@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct Channel;
 struct EventLoop;
@@ -38,6 +39,7 @@ typedef struct Poller {
   size_t pollfdsCapacity;
   struct Channel **channels; // fd -> Channel; fds are small integers, so an array is the map
   size_t channelsCapacity;
+  uint64_t random; // picks the ready fd that goes first in each collection
 } Poller;
 
 // The IO multiplexer as an interface: the C form of muduo's virtual Poller (compare libevent's

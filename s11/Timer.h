@@ -8,11 +8,7 @@
 #include "Timestamp.h"
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-
-// heapIndex of a timer that is out of the heap because it is running now.
-#define kNotInHeap SIZE_MAX
 
 typedef struct Timer {
   // set at creation
@@ -21,12 +17,10 @@ typedef struct Timer {
   const char *name; // the callback's function name, for TRACE lines
   double interval;  // seconds between runs of a repeating timer; 0 for a one-shot
   int64_t sequence; // unique, increasing: ties in expiration run in the order they were added
-  struct TimerQueue *queue; // the queue it is added to, set before the hop to the loop thread
   // the owning TimerQueue's, loop thread only
   Timestamp expiration;
-  size_t heapIndex; // position in the TimerQueue's heap; kNotInHeap while it runs
-  bool canceled;    // cancelled while running: not to run again, freed after the tick
-  bool repeat;      // set at creation; last, where it leaves no hole
+  bool canceled; // cancelled while running: not to run again, freed after the tick
+  bool repeat;   // set at creation; last, where it leaves no hole
 } Timer;
 
 /// A new timer due at `when`, repeating every `interval` seconds if interval > 0; `name` is

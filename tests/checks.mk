@@ -47,6 +47,7 @@ CHECKS_s11 := $(CHECKS_s04) \
 	s11_idle_clients \
 	s11_late_send \
 	s11_lines \
+	s11_poll_rotation \
 	s11_self_connect \
 	s11_send_race \
 	s11_timer_cancel

@@ -163,14 +163,14 @@ setup() {
     [[ $output == *"--- s02/$f	"* ]] # new: diffed against nothing
     [[ $output == *"+++ s03/$f	"* ]]
   done
-  for f in EventLoop.c EventLoop.h TimerQueue.c TimerQueue.h Timer.c Timer.h Makefile; do
+  for f in EventLoop.c EventLoop.h TimerQueue.c TimerQueue.h Timer.h Makefile; do
     [[ $output == *"+++ s03/$f	"* ]]
   done
   [[ $output != *".build"* ]]
   [[ $output != *"Binary files"* ]]
   [[ $output != *"tests/bin"* ]]
   # Unchanged files are not listed.
-  for f in test1.c test4.c Channel.c Poller.c Callbacks.h TimerId.h; do
+  for f in test1.c test4.c Channel.c Poller.c Callbacks.h TimerId.h Timer.c; do
     [[ $output != *"+++ s03/$f"* ]]
   done
 }

@@ -491,8 +491,14 @@ TIMED_OUT_RE="^${LOG_TIME_RE}WARN  Connector: connecting to 127\.0\.0\.1:[0-9]+ 
   [ "$(grep '^stop: ' "$LOG")" = "stop: 50 rounds, stopped while connecting 50, after the timeout 0" ]
   [[ $(grep '^stop-at-timeout: ' "$LOG") =~ ^stop-at-timeout:\ 50\ rounds,\ stopped\ while\ connecting\ ([0-9]+),\ after\ the\ timeout\ ([0-9]+)$ ]]
   [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -eq 50 ]
-  # A result and the timeout in the same poll: epoll reports the socket first, so the result wins.
-  [ "$(grep '^race: ' "$LOG")" = "race: 50 rounds, connected first 50, timed out first 0" ]
+  # A result and the timeout in the same poll: epoll reports the socket first, so the result wins;
+  # the poll(2) Poller hands the two out in either order (the next test).
+  if [ "${REACTOR_USE_POLL:-0}" = 1 ]; then
+    [[ $(grep '^race: ' "$LOG") =~ ^race:\ 50\ rounds,\ connected\ first\ ([0-9]+),\ timed\ out\ first\ ([0-9]+)$ ]]
+    [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -eq 50 ]
+  else
+    [ "$(grep '^race: ' "$LOG")" = "race: 50 rounds, connected first 50, timed out first 0" ]
+  fi
   [ "$(grep '^client: ' "$LOG")" = "client: 50 rounds, freed with the timeout pending 50" ]
   [[ $(grep '^fds: ' "$LOG") =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
   [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
@@ -503,10 +509,14 @@ TIMED_OUT_RE="^${LOG_TIME_RE}WARN  Connector: connecting to 127\.0\.0\.1:[0-9]+ 
   run ! grep -E ' (ERROR|FATAL) |Sanitizer|runtime error|POLLNVAL' "$LOG"
 }
 
-@test "s11 Connector connect timeout on poll(2): the timeout is handled first in the same poll, the late result ignored" {
+@test "s11 Connector connect timeout on poll(2): the result and the timeout come in either order; a late result is ignored" {
   REACTOR_USE_POLL=1 run -0 timeout 60 "$BIN/s11_connect_timeout" 20
-  # poll(2) reports fds in the order of its array, where the timerfd comes before the socket.
-  [ "$(grep '^race: ' <<<"$output")" = "race: 20 rounds, connected first 0, timed out first 20" ]
+  # The poll(2) Poller hands out the ready fds from a random one, so in 20 rounds both orders
+  # come (each missing with odds of 2^-20): the timeout first, then the late result, ignored.
+  [[ $(grep '^race: ' <<<"$output") =~ ^race:\ 20\ rounds,\ connected\ first\ ([0-9]+),\ timed\ out\ first\ ([0-9]+)$ ]]
+  [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -eq 20 ]
+  [ "${BASH_REMATCH[1]}" -ge 1 ]
+  [ "${BASH_REMATCH[2]}" -ge 1 ]
   [[ $(grep '^fds: ' <<<"$output") =~ ^fds:\ ([0-9]+)\ before,\ ([0-9]+)\ after$ ]]
   [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
   printf '%s\n' "${lines[@]}" >"$LOG"

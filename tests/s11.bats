@@ -845,6 +845,20 @@ eventpoll_fds() {
   done
 }
 
+@test "s11 on poll(2): 8 always-ready channels over 800 polls: each goes first about equally often, in rotation" {
+  # The program runs on poll(2) whatever REACTOR_USE_POLL says; every poll reports all eight.
+  run -0 timeout 20 "$B/s11_poll_rotation"
+  [ "${#lines[@]}" -eq 2 ]
+  [[ ${lines[0]} =~ ^first:(\ [0-9]+){8}$ ]]
+  [ "${lines[1]}" = "polls 800, not a rotation 0" ]
+  # 100 each on average; a scan that always starts at slot 0 gives one channel all 800.
+  local n
+  for n in ${lines[0]#first:}; do
+    [ "$n" -ge 50 ]
+    [ "$n" -le 200 ]
+  done
+}
+
 # --- bad input --------------------------------------------------------------------------------
 
 @test "s11: a bad REACTOR_PORT gives one line naming the value, status 1, no abort" {
