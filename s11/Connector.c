@@ -35,10 +35,8 @@ Connector *Connector_new(EventLoop *loop, const InetAddress *serverAddr) {
 // Called by the last Connector_unref.
 static void Connector_free(Connector *self) {
   LOG_DEBUG("dtor[%p]", (void *)self);
-  // Every reference is gone, so no retry timer (it holds one) and no connect in progress
-  // (stop or the handler that ended it has reset the channel).
-  assert(!self->retryPending);
-  assert(!self->timeoutPending);
+  // No timer is pending (each holds a reference), no connect (stop or a handler reset the channel).
+  assert(!self->retryPending && !self->timeoutPending);
   assert(self->channel == NULL);
   free(self);
 }
@@ -50,11 +48,9 @@ void Connector_unref(Connector *self) {
     Connector_free(self);
 }
 
-// Take and drop a reference, in the shape of a Functor: for the Channel's tie, queued calls and
-// the retry timer.
+// Take and drop a reference, as Functors: for the Channel's tie, queued calls and the timers.
 static void hold(void *arg) {
-  Connector *self = arg;
-  int old = atomic_fetch_add(&self->refCount, 1);
+  int old = atomic_fetch_add(&((Connector *)arg)->refCount, 1);
   assert(old > 0);
   (void)old;
 }
@@ -62,26 +58,24 @@ static void hold(void *arg) {
 static void release(void *arg) { Connector_unref(arg); }
 
 static void free_channel(void *arg) {
-  Channel *channel = arg;
-  Channel_destroy(channel);
-  free(channel);
+  Channel_destroy(arg);
+  free(arg);
 }
 
-static void cancel_connect_timeout(Connector *self) {
-  if (!self->timeoutPending)
+// Cancels the retry timer or the connect timeout, if pending, and drops the timer's reference.
+static void cancel_timer(Connector *self, TimerId timer, bool *pending) {
+  if (!*pending)
     return;
-  EventLoop_cancel(self->loop, self->timeoutTimer); // in the loop thread: takes effect at once
-  self->timeoutPending = false;
+  EventLoop_cancel(self->loop, timer); // in the loop thread: takes effect at once
+  *pending = false;
   Connector_unref(self); // the timer's reference
 }
 
-// Takes the channel out of the loop and returns its fd. The Channel object is freed later:
-// we are usually inside its handleEvent, which must not find itself freed when the handler
-// returns. The free needs nothing of the Connector, so it is safe even if the Connector goes.
-// Every end of an attempt (a result, a stop, the timeout) comes through here, so this is also
-// where the connect timeout is cancelled.
+// Takes the channel out of the loop, cancels the connect timeout (every end of an attempt comes
+// here) and returns the fd. The Channel is freed later: we are usually inside its handleEvent,
+// which must not find itself freed; the free needs nothing of the Connector, which may go first.
 static int Connector_removeAndResetChannel(Connector *self) {
-  cancel_connect_timeout(self);
+  cancel_timer(self, self->timeoutTimer, &self->timeoutPending);
   Channel *channel = self->channel;
   Channel_disableAll(channel);
   Channel_remove(channel);
@@ -92,7 +86,6 @@ static int Connector_removeAndResetChannel(Connector *self) {
 }
 
 // --- retrying --------------------------------------------------------------------------------
-
 static void retry_timer_fired(void *arg) {
   Connector *self = arg;
   self->retryPending = false;
@@ -100,16 +93,7 @@ static void retry_timer_fired(void *arg) {
   Connector_unref(self); // the timer's reference
 }
 
-static void cancel_retry(Connector *self) {
-  if (!self->retryPending)
-    return;
-  EventLoop_cancel(self->loop, self->retryTimer); // in the loop thread: takes effect at once
-  self->retryPending = false;
-  Connector_unref(self); // the timer's reference
-}
-
-// Closes the failed socket (if any) and schedules the next attempt after the current delay,
-// which then doubles up to the cap.
+// Closes sockfd (if any), schedules the next attempt; the delay then doubles, up to the cap.
 static void Connector_retry(Connector *self, int sockfd) {
   if (sockfd >= 0)
     sockets_close(sockfd);
@@ -132,10 +116,7 @@ static void Connector_retry(Connector *self, int sockfd) {
 }
 
 // --- connecting ------------------------------------------------------------------------------
-
-// What to do about an errno from connect(2) or SO_ERROR.
-typedef enum { kWait, kRetry, kGiveUp } ConnectVerdict;
-
+typedef enum { kWait, kRetry, kGiveUp } ConnectVerdict; // for an errno of connect(2) or SO_ERROR
 static ConnectVerdict classify(int e) {
   // EINPROGRESS is the usual answer of a non-blocking connect: wait for writability.
   if (e == 0 || e == EINPROGRESS || e == EINTR || e == EISCONN)
@@ -147,7 +128,12 @@ static ConnectVerdict classify(int e) {
   return kGiveUp; // EACCES, EPERM, EAFNOSUPPORT, EALREADY, EBADF, EFAULT, ENOTSOCK, ...
 }
 
-static void give_up(Connector *self, int sockfd, int savedErrno) {
+// An attempt failed with savedErrno (from connect(2) or SO_ERROR): retry, or give up for good.
+static void retry_or_give_up(Connector *self, int sockfd, int savedErrno) {
+  if (classify(savedErrno) != kGiveUp) {
+    Connector_retry(self, sockfd);
+    return;
+  }
   char addr[kHostPortLen];
   errno = savedErrno;
   LOG_SYSERR("Connector: cannot connect to %s, giving up",
@@ -157,22 +143,6 @@ static void give_up(Connector *self, int sockfd, int savedErrno) {
   atomic_store(&self->connect, false);
   if (self->errorCallback)
     self->errorCallback(self->errorArg, savedErrno);
-}
-
-// An attempt failed with savedErrno (from connect(2) or SO_ERROR): retry, or give up for good.
-static void retry_or_give_up(Connector *self, int sockfd, int savedErrno) {
-  if (classify(savedErrno) == kGiveUp)
-    give_up(self, sockfd, savedErrno);
-  else
-    Connector_retry(self, sockfd);
-}
-
-// Binds the chosen source address; returns 0 or an errno.
-static int bind_local_address(Connector *self, int sockfd) {
-  // Reuse: a source port just used by a closed (TIME_WAIT) connection may be bound again.
-  int on = 1;
-  setsockopt(sockfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  return sockets_bind(sockfd, &self->localAddr.addr) == 0 ? 0 : errno;
 }
 
 static void Connector_handleWrite(void *arg) {
@@ -189,8 +159,7 @@ static void Connector_handleWrite(void *arg) {
     retry_or_give_up(self, sockfd, err);
     return;
   }
-  // Connecting to a port on this host with nothing listening can connect the socket to
-  // itself (TCP simultaneous open when the kernel picks the same port as the source).
+  // A connect to a local port nobody listens on may pick it as source: a TCP self-connect.
   if (sockets_isSelfConnect(sockfd)) {
     LOG_WARN("Connector_handleWrite - Self connect");
     Connector_retry(self, sockfd);
@@ -199,13 +168,11 @@ static void Connector_handleWrite(void *arg) {
   LOG_TRACE("fd %d: not a self-connect", sockfd);
   self->state = kConnectorConnected;
   self->connectedAt = Timestamp_now();
-  if (Logger_logLevel() <= LOG_LEVEL_TRACE) {
-    struct sockaddr_in local = sockets_getLocalAddr(sockfd);
-    char localText[kHostPortLen], peerText[kHostPortLen];
-    LOG_TRACE("connected from local address %s to %s",
-              sockets_toHostPort(localText, sizeof localText, &local),
-              InetAddress_toHostPort(&self->serverAddr, peerText, sizeof peerText));
-  }
+  struct sockaddr_in local = sockets_getLocalAddr(sockfd);
+  char localText[kHostPortLen], peerText[kHostPortLen];
+  LOG_TRACE("connected from local address %s to %s",
+            sockets_toHostPort(localText, sizeof localText, &local),
+            InetAddress_toHostPort(&self->serverAddr, peerText, sizeof peerText));
   if (atomic_load(&self->connect) && self->newConnectionCallback)
     self->newConnectionCallback(self->newConnectionArg, sockfd);
   else
@@ -224,11 +191,9 @@ static void Connector_handleError(void *arg) {
   retry_or_give_up(self, sockfd, err); // an error event with SO_ERROR 0 is retried too
 }
 
-// The attempt is still connecting: no answer to the SYN yet (the kernel would go on resending
-// it for about two minutes). Abandon it and retry, as for a connect that failed with ETIMEDOUT.
-// A result or a stop in the same loop iteration is safe in either order: whichever runs first
-// ends the attempt (removing the channel cancels this timer; this timer leaves the state
-// kConnectorDisconnected, which the handlers check).
+// No answer to the SYN yet (the kernel would resend it for ~2 minutes): retry, as for ETIMEDOUT.
+// A result or a stop in the same iteration is safe in either order: removing the channel cancels
+// this timer; this timer leaves the state kConnectorDisconnected, which the handlers check.
 static void connect_timeout_fired(void *arg) {
   Connector *self = arg;
   self->timeoutPending = false;
@@ -264,11 +229,15 @@ static void Connector_connecting(Connector *self, int sockfd) {
 
 static void Connector_connect(Connector *self) {
   int sockfd = sockets_createNonblockingOrDie();
-  int savedErrno = self->hasLocalAddr ? bind_local_address(self, sockfd) : 0;
-  if (savedErrno == 0) {
-    int ret = sockets_connect(sockfd, &self->serverAddr.addr);
-    savedErrno = ret == 0 ? 0 : errno;
+  int savedErrno = 0;
+  if (self->hasLocalAddr) { // bind the chosen source address
+    // Reuse: a source port just used by a closed (TIME_WAIT) connection may be bound again.
+    int on = 1;
+    setsockopt(sockfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    savedErrno = sockets_bind(sockfd, &self->localAddr.addr) == 0 ? 0 : errno;
   }
+  if (savedErrno == 0)
+    savedErrno = sockets_connect(sockfd, &self->serverAddr.addr) == 0 ? 0 : errno;
   if (classify(savedErrno) == kWait)
     Connector_connecting(self, sockfd);
   else
@@ -276,12 +245,10 @@ static void Connector_connect(Connector *self) {
 }
 
 // --- start, restart, stop --------------------------------------------------------------------
-
 static void Connector_startInLoop(void *arg) {
   Connector *self = arg;
   EventLoop_assertInLoopThread(self->loop);
-  // Connected means the fd was handed to the owner long ago; a new start asks for a new
-  // connection (a TcpClient connecting again after disconnect), so it is not a reason to stop.
+  // kConnected: the fd went to the owner; a new start (TcpClient reconnecting) wants a new one.
   if (self->state == kConnectorConnected)
     self->state = kConnectorDisconnected;
   if (self->state != kConnectorDisconnected || self->retryPending)
@@ -300,7 +267,7 @@ void Connector_start(Connector *self) {
 
 void Connector_restart(Connector *self) {
   EventLoop_assertInLoopThread(self->loop);
-  cancel_retry(self);
+  cancel_timer(self, self->retryTimer, &self->retryPending);
   self->state = kConnectorDisconnected;
   atomic_store(&self->connect, true);
   double uptimeMs = Timestamp_timeDifference(Timestamp_now(), self->connectedAt) * 1000;
@@ -315,15 +282,13 @@ void Connector_restart(Connector *self) {
 static void Connector_stopInLoop(void *arg) {
   Connector *self = arg;
   EventLoop_assertInLoopThread(self->loop);
-  // A start after this stop ran at once in the loop thread (or was queued behind it) and set
-  // connect again: the later call wins, so keep the attempt or the pending retry it left.
+  // A start since this stop (run at once, or queued behind it) set connect again: it wins.
   if (atomic_load(&self->connect))
     return;
-  cancel_retry(self);
+  cancel_timer(self, self->retryTimer, &self->retryPending);
   if (self->state == kConnectorConnecting) {
     self->state = kConnectorDisconnected;
-    int sockfd = Connector_removeAndResetChannel(self);
-    sockets_close(sockfd);
+    sockets_close(Connector_removeAndResetChannel(self));
   }
 }
 
