@@ -1,7 +1,7 @@
 // check_util.h: small helpers shared by the check programs in tests/c - the process's open fd
 // and thread counts (from /proc/self), a sleep in microseconds, and, when InetAddress.h was
 // included first, a socket on 127.0.0.1 with a port the kernel chose. Header-only: each check
-// program is one .c file.
+// program is one .c file. With EventLoop.h included first, a timer callback that quits a loop.
 #ifndef REACTOR_CHECK_UTIL_H
 #define REACTOR_CHECK_UTIL_H
 
@@ -57,6 +57,11 @@ static inline int check_settled_thread_count(void) {
   }
   return n;
 }
+
+#ifdef REACTOR_EVENTLOOP_H
+/// A TimerCallback that quits the loop passed as its argument.
+static inline void check_quit_loop(void *loop) { EventLoop_quit(loop); }
+#endif
 
 #ifdef REACTOR_INETADDRESS_H
 #include <arpa/inet.h>

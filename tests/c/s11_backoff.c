@@ -12,6 +12,7 @@
 #include "Connector.h"
 #include "EventLoop.h"
 #include "SocketsOps.h"
+#include "check_util.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -101,18 +102,9 @@ static void run_phase(const char *name, const InetAddress *addr, ConnectCallback
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  int listenFd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (listenFd < 0 || bind(listenFd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-      listen(listenFd, 64) < 0 || getsockname(listenFd, (struct sockaddr *)&sa, &len) < 0) {
-    perror("s11_backoff: listener");
-    return 1;
-  }
-  printf("listening on 127.0.0.1:%u\n", (unsigned)ntohs(sa.sin_port));
   InetAddress addr;
-  InetAddress_initFromSockAddr(&addr, &sa);
+  int listenFd = check_loopback_socket("s11_backoff", 64, &addr);
+  printf("listening on 127.0.0.1:%u\n", (unsigned)ntohs(addr.addr.sin_port));
 
   EventLoop loop;
   EventLoop_init(&loop);

@@ -25,7 +25,6 @@ static EventLoop *g_loop;
 static int g_connected, g_errors, g_lastErrno;
 static TcpClient *g_client;
 
-
 static void quit_loop(void *arg) {
   (void)arg;
   EventLoop_quit(g_loop);

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 static atomic_int g_withheld;
-static EventLoop *g_loop;
 static int g_connected;
 
 typedef int (*EpollWaitFn)(int, struct epoll_event *, int, int);
@@ -63,11 +62,6 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout) {
   return n;
 }
 
-static void quit_loop(void *arg) {
-  (void)arg;
-  EventLoop_quit(g_loop);
-}
-
 static void connected(void *arg, int sockfd) {
   (void)arg;
   ++g_connected;
@@ -79,32 +73,22 @@ int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   // A port of 127.0.0.1 that nobody listens on: bound (so the kernel picks a free one), then
   // closed without listen.
-  int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (probe < 0 || bind(probe, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-      getsockname(probe, (struct sockaddr *)&sa, &len) < 0) {
-    perror("s11_connect_soerror: probe socket");
-    return 1;
-  }
-  close(probe);
-  printf("connecting to 127.0.0.1:%u, where nothing listens\n", (unsigned)ntohs(sa.sin_port));
   InetAddress addr;
-  InetAddress_initFromSockAddr(&addr, &sa);
+  close(check_loopback_socket("s11_connect_soerror", -1, &addr));
+  printf("connecting to 127.0.0.1:%u, where nothing listens\n",
+         (unsigned)ntohs(addr.addr.sin_port));
 
   EventLoop loop;
   EventLoop_init(&loop);
-  g_loop = &loop;
   int fdsBefore = check_fd_count();
   Connector *connector = Connector_new(&loop, &addr);
   Connector_setNewConnectionCallback(connector, connected, NULL);
   Connector_start(connector);
-  EventLoop_runAfter(&loop, 1.2, quit_loop, NULL);
+  EventLoop_runAfter(&loop, 1.2, check_quit_loop, &loop);
   EventLoop_loop(&loop);
   Connector_stop(connector);
   Connector_unref(connector);
-  EventLoop_runAfter(&loop, 0.01, quit_loop, NULL);
+  EventLoop_runAfter(&loop, 0.01, check_quit_loop, &loop);
   EventLoop_loop(&loop);
 
   printf("withheld %d error events, handed %d connections\n", atomic_load(&g_withheld),

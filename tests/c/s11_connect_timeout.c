@@ -149,6 +149,14 @@ static int g_stopTimeoutMs;
 
 static void stop_round(void *arg);
 
+// After a round: the next one in 2 ms, or the end of the phase.
+static void next_round(TimerCallback start) {
+  if (++g_round < g_rounds)
+    EventLoop_runAfter(g_loop, 0.002, start, NULL);
+  else
+    EventLoop_runAfter(g_loop, 0.05, quit_loop, NULL);
+}
+
 static void start_stop_round(void *arg) {
   (void)arg;
   g_connector = new_connector(&g_full, g_stopTimeoutMs, close_fd_callback);
@@ -164,10 +172,7 @@ static void stop_round(void *arg) {
     ++g_timedOutFirst;
   drop(g_connector);
   g_connector = NULL;
-  if (++g_round < g_rounds)
-    EventLoop_runAfter(g_loop, 0.002, start_stop_round, NULL);
-  else
-    EventLoop_runAfter(g_loop, 0.05, quit_loop, NULL);
+  next_round(start_stop_round);
 }
 
 static void phase_stop(const char *name, int timeoutMs, double stopAfter) {
@@ -256,10 +261,7 @@ static void free_client(void *arg) {
     ++g_stillConnecting;
   TcpClient_free(g_client);
   g_client = NULL;
-  if (++g_round < g_rounds)
-    EventLoop_runAfter(g_loop, 0.002, start_client_round, NULL);
-  else
-    EventLoop_runAfter(g_loop, 0.05, quit_loop, NULL);
+  next_round(start_client_round);
 }
 
 static void phase_client(void) {

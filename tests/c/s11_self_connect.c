@@ -20,7 +20,6 @@
 static EventLoop *g_loop;
 static int g_connected, g_failed;
 
-
 static void connected(void *arg, int sockfd) {
   (void)arg;
   ++g_connected;
@@ -41,19 +40,9 @@ static void quit_loop(void *arg) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-      getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-    perror("s11_self_connect: finding a free port");
-    return 1;
-  }
-  close(fd);
-  printf("port %u\n", (unsigned)ntohs(sa.sin_port));
   InetAddress addr;
-  InetAddress_initFromSockAddr(&addr, &sa);
+  close(check_loopback_socket("s11_self_connect", -1, &addr)); // a free port
+  printf("port %u\n", (unsigned)ntohs(addr.addr.sin_port));
 
   EventLoop loop;
   EventLoop_init(&loop);
