@@ -182,6 +182,32 @@ static void keep_unread(TcpConnection *self, Buffer *view) {
   }
 }
 
+// n bytes have just been read into the loop's buffer (storage): hand them to the message callback.
+static void deliver_input(TcpConnection *self, char *storage, size_t n, Timestamp receiveTime) {
+  Buffer *input = &self->inputBuffer;
+  Buffer view;
+  Buffer *buf = input;
+  if (Buffer_readableBytes(input) > 0) { // after bytes kept from before: in order, so append
+    Buffer_append(input, storage + kCheapPrepend, n);
+  } else {
+    Buffer_initView(&view, storage, kCheapPrepend + kLoopReadSize, n);
+    buf = &view;
+  }
+  if (self->callbacks.messageCallback)
+    self->callbacks.messageCallback(self->callbacks.messageArg, self, buf, receiveTime);
+  else
+    Buffer_retrieveAll(buf); // no message callback: discard the input
+  if (buf == &view)
+    keep_unread(self, &view);
+  if (Buffer_readableBytes(input) > 0) {
+    self->emptyReads = 0;
+  } else if (input->data != NULL && ++self->emptyReads >= kKeepEmptyReads) {
+    LOG_TRACE("%s gives its input buffer back (%zu bytes)", self->name, input->capacity);
+    Buffer_destroy(input);
+    self->emptyReads = 0;
+  }
+}
+
 static void TcpConnection_handleRead(void *arg, Timestamp receiveTime) {
   TcpConnection *self = arg;
   EventLoop_assertInLoopThread(self->loop);
@@ -190,29 +216,8 @@ static void TcpConnection_handleRead(void *arg, Timestamp receiveTime) {
   char *storage = EventLoop_readBuffer(self->loop);
   ssize_t n = read(Channel_fd(&self->channel), storage + kCheapPrepend, kLoopReadSize);
   int savedErrno = errno;
-  Buffer *input = &self->inputBuffer;
   if (n > 0) {
-    Buffer view;
-    Buffer *buf = input;
-    if (Buffer_readableBytes(input) > 0) { // after bytes kept from before: in order, so append
-      Buffer_append(input, storage + kCheapPrepend, (size_t)n);
-    } else {
-      Buffer_initView(&view, storage, kCheapPrepend + kLoopReadSize, (size_t)n);
-      buf = &view;
-    }
-    if (self->callbacks.messageCallback)
-      self->callbacks.messageCallback(self->callbacks.messageArg, self, buf, receiveTime);
-    else
-      Buffer_retrieveAll(buf); // no message callback: discard the input
-    if (buf == &view)
-      keep_unread(self, &view);
-    if (Buffer_readableBytes(input) > 0) {
-      self->emptyReads = 0;
-    } else if (input->data != NULL && ++self->emptyReads >= kKeepEmptyReads) {
-      LOG_TRACE("%s gives its input buffer back (%zu bytes)", self->name, input->capacity);
-      Buffer_destroy(input);
-      self->emptyReads = 0;
-    }
+    deliver_input(self, storage, (size_t)n, receiveTime);
   } else if (n == 0) {
     if (Buffer_readableBytes(&self->outputBuffer) > 0) {
       // The peer has finished sending but may still be reading: flush what we owe it first
