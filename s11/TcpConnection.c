@@ -97,19 +97,19 @@ static void TcpConnection_forceCloseInLoop(void *arg) {
 }
 
 void TcpConnection_forceClose(TcpConnection *self) {
-  // Compare-and-swap, not a load and then a store: a close in the loop thread landing between
-  // the two would be overwritten, and the connection would close (and say "down") twice.
   int state = get_state(self);
-  while (state == kConnected || state == kDisconnecting) {
-    if (atomic_compare_exchange_weak(&self->state, &state, kDisconnecting)) {
-      TcpConnection_ref(self);
-      // Queued, not run: a forceClose from inside a callback must not close the connection
-      // under the caller's feet.
-      EventLoop_queueInLoopWithRelease(self->loop, TcpConnection_forceCloseInLoop, self,
-                                       TcpConnection_release);
-      return;
-    }
-  }
+  if (state != kConnected && state != kDisconnecting)
+    return;
+  // Only the loop thread writes the state: from another thread it changes when the queued call
+  // runs, so a callback never sees it change under it, and a close the loop thread makes
+  // meanwhile cannot be overwritten (the connection would say "down" twice).
+  if (state == kConnected && EventLoop_isInLoopThread(self->loop))
+    set_state(self, kDisconnecting);
+  TcpConnection_ref(self);
+  // Queued, not run: a forceClose from inside a callback must not close the connection under the
+  // caller's feet.
+  EventLoop_queueInLoopWithRelease(self->loop, TcpConnection_forceCloseInLoop, self,
+                                   TcpConnection_release);
 }
 
 void TcpConnection_stopRead(TcpConnection *self) {

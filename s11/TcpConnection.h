@@ -19,7 +19,8 @@
 // No callback of a connection runs after its connection callback has said "down".
 //
 // Thread rules: send, shutdown, forceClose, ref/unref and the getters are safe from any
-// thread; everything else runs in the IO loop's thread.
+// thread; everything else runs in the IO loop's thread. Only the loop thread writes the state:
+// another thread's shutdown or forceClose takes effect when its queued call runs there.
 // The code is in two files: TcpConnection.c (life, input, closing) and TcpConnectionOutput.c
 // (sending, the half-close, the write handler).
 #ifndef REACTOR_TCPCONNECTION_H
@@ -40,7 +41,7 @@ struct EventLoop;
 typedef enum TcpConnectionState {
   kConnecting,
   kConnected,
-  kDisconnecting, // shutdown or forceClose asked; the close is on its way
+  kDisconnecting, // shut down, or forceClose called: the close is on its way
   kDisconnected,
 } TcpConnectionState;
 

@@ -66,8 +66,9 @@ static void call_high_water_mark(void *arg) {
 
 static void TcpConnection_sendInLoop(TcpConnection *self, const void *data, size_t len) {
   EventLoop_assertInLoopThread(self->loop);
-  if (TcpConnection_disconnected(self)) {
-    LOG_WARN("TcpConnection %s is disconnected, gave up writing %zu bytes", self->name, len);
+  if (!TcpConnection_connected(self)) { // sent from another thread before a shutdown or close
+    LOG_WARN("TcpConnection %s is not connected (%s), gave up writing %zu bytes", self->name,
+             TcpConnection_stateName(self), len);
     return;
   }
   size_t remaining = len;
@@ -124,14 +125,18 @@ void TcpConnection_sendBuffer(TcpConnection *self, Buffer *buf) {
 static void TcpConnection_shutdownInLoop(void *arg) {
   TcpConnection *self = arg;
   EventLoop_assertInLoopThread(self->loop);
+  if (!TcpConnection_connected(self))
+    return; // shut down already, or closing
+  atomic_store(&self->state, kDisconnecting);
   // Still writing: TcpConnection_handleWrite shuts down once the output buffer drains.
   if (!Channel_isWriting(&self->channel))
     Socket_shutdownWrite(&self->socket);
 }
 
+// Only the loop thread writes the state (see TcpConnection_forceClose): from another thread the
+// shutdown takes effect when the call runs, and a send made after it is dropped there.
 void TcpConnection_shutdown(TcpConnection *self) {
-  int expected = kConnected;
-  if (atomic_compare_exchange_strong(&self->state, &expected, kDisconnecting)) {
+  if (TcpConnection_connected(self)) {
     TcpConnection_ref(self);
     EventLoop_runInLoopWithRelease(self->loop, TcpConnection_shutdownInLoop, self,
                                    TcpConnection_release);
@@ -166,7 +171,7 @@ void TcpConnection_handleWrite(void *arg) {
       }
       queue_write_complete(self);
       if (atomic_load(&self->state) == kDisconnecting)
-        TcpConnection_shutdownInLoop(self);
+        Socket_shutdownWrite(&self->socket);
     }
   } else if (n < 0 && errno != EWOULDBLOCK && errno != EINTR) {
     LOG_SYSERR("TcpConnection %s TcpConnection_handleWrite", self->name);

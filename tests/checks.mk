@@ -50,6 +50,7 @@ CHECKS_s11 := $(CHECKS_s04) \
 	s11_poll_rotation \
 	s11_self_connect \
 	s11_send_race \
+	s11_state_in_loop \
 	s11_timer_cancel
 
 # Not built by the stages: tests/reliability.mk builds these against s11, out of tree, for

@@ -693,6 +693,25 @@ relay() {
   [[ $output != *"runtime error"* ]]
 }
 
+@test "s11: shutdown, forceClose and send from another thread while \"up\" runs: the callback still sees kConnected; the acts land in order" {
+  # The state is written in the loop thread only: another thread's shutdown or forceClose takes
+  # effect when its queued call runs, so an up callback never sees "not connected" (a callback
+  # that counts ups and downs by TcpConnection_connected miscounted when it did).
+  run -0 timeout 60 "$B/s11_state_in_loop"
+  [ "$(grep -vE ' (TRACE|DEBUG|INFO|WARN) |^fds' <<<"$output")" = 'shutdown: up saw kConnected; the peer read 0 bytes "", then EOF; down saw kDisconnected
+forceClose: up saw kConnected; the peer read 0 bytes "", then EOF; down saw kDisconnected
+send, then shutdown: up saw kConnected; the peer read 5 bytes "hello", then EOF; down saw kDisconnected
+shutdown, then send: up saw kConnected; the peer read 0 bytes "", then EOF; down saw kDisconnected
+connections up 4, down 4' ]
+  [[ ${lines[-1]} =~ ^fds\ before\ ([0-9]+),\ after\ ([0-9]+)$ ]]
+  [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+  # The one warning: the send made after the shutdown, dropped in the loop thread.
+  [ "$(grep -c ' WARN ' <<<"$output")" -eq 1 ]
+  [[ $(grep ' WARN ' <<<"$output") =~ \ WARN\ \ TcpConnection\ 127\.0\.0\.1:[0-9]+#4\ is\ not\ connected\ \(kDisconnecting\),\ gave\ up\ writing\ 4\ bytes\ -\ TcpConnectionOutput\.c:[0-9]+$ ]]
+  [[ $output != *" ERROR "* ]]
+  [[ $output != *"Sanitizer"* ]]
+}
+
 # --- Buffer -----------------------------------------------------------------------------------
 
 @test "s11 Buffer: regions, prepend, retrieve, findCRLF; storage is NULL until first use" {
