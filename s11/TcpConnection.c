@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static void TcpConnection_handleRead(void *arg, Timestamp receiveTime);
@@ -37,11 +38,12 @@ static void hold(void *conn) { TcpConnection_ref(conn); }
 
 TcpConnection *TcpConnection_new(EventLoop *loop, const char *name, int sockfd,
                                  const InetAddress *localAddr, const InetAddress *peerAddr) {
-  TcpConnection *self = calloc(1, sizeof *self);
+  size_t nameSize = strlen(name) + 1;
+  TcpConnection *self = calloc(1, sizeof *self + nameSize);
   if (self == NULL)
     LOG_FATAL("out of memory creating TcpConnection %s", name);
   self->loop = loop;
-  snprintf(self->name, sizeof self->name, "%s", name);
+  memcpy(self->name, name, nameSize);
   Socket_init(&self->socket, sockfd);
   Channel_init(&self->channel, loop, sockfd);
   self->localAddr = *localAddr;

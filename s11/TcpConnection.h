@@ -51,7 +51,6 @@ enum { kDefaultHighWaterMark = 64 * 1024 * 1024 };
 typedef struct TcpConnection {
   // set at creation
   struct EventLoop *loop;
-  char name[96];
   Socket socket;
   Channel channel;
   InetAddress localAddr;
@@ -72,6 +71,7 @@ typedef struct TcpConnection {
   // the owner's list of connections (TcpServer), touched only in the owner's loop thread
   struct TcpConnection *prev;
   struct TcpConnection *next;
+  char name[]; // "<owner's name>#<n>": allocated with the struct, as long as it needs
 } TcpConnection;
 
 /// Wraps a connected, non-blocking sockfd (taken over: closed when the connection is freed).
