@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Stage s04: the listening side - InetAddress, SocketsOps, Socket, Acceptor, and test7, which
 # greets every connection with "How are you?\n" and closes it. The tests/c checks carried from
-# s00 - s03 run on s04's build too.
+# s00 - s03 run on s04's build too; test1 - test6 are s03's, byte for byte, and s03.bats runs them.
 bats_require_minimum_version 1.5.0
 load helpers
 time_bound 30
@@ -261,6 +261,24 @@ NEWCONN_RE='^newConnection\(\): accepted a new connection from 127\.0\.0\.1:[0-9
   wait_for_line "$LOG" "^newConnection\(\): accepted a new connection from 127\.0\.0\.1:$lport\$"
   [ "$(fd_count "$SERVER_PID")" -eq "$base" ]
   [ "$(count_lines "$LOG" "$err_re")" -eq 10 ]
+}
+
+# --- test1 - test6: s03's programs on s03's library ------------------------------------------------
+
+@test "s04 test1 - test6 and every file of s03's library are s03's, byte for byte (s03.bats runs them)" {
+  # s04 only adds (InetAddress, SocketsOps, Socket, Acceptor, test7), so s03.bats's timelines of
+  # test1 - test6 are s04's too; should a copy here ever change, it needs its own timeline.
+  local f differ=()
+  for f in "$TOP"/s03/*.c "$TOP"/s03/*.h; do
+    cmp -s "$f" "$S/${f##*/}" || differ+=("${f##*/}")
+  done
+  [ "${#differ[@]}" -eq 0 ] || {
+    echo "s04 differs from s03 in: ${differ[*]} (give s04.bats timelines for what changed)"
+    return 1
+  }
+  local n
+  n=$(find "$TOP/s03" -maxdepth 1 -name 'test[1-6].c' | wc -l)
+  [ "$n" -eq 6 ]
 }
 
 # --- the checks carried from s00 - s03 (tests/c), on s04's build -------------------------------
