@@ -2,9 +2,11 @@
 //   pingpong_client threads blocksize sessions seconds
 // Opens `sessions` TcpClients (spread over `threads` IO loops; 0 = all on the main loop) to
 // 127.0.0.1:9981 (REACTOR_PORT), sends one block of `blocksize` bytes on each, echoes back
-// whatever arrives for `seconds`, then disconnects and prints the totals.
+// whatever arrives for `seconds`, then disconnects and prints the totals. A session that is not
+// connected when the time is up (no server, or one that has not answered yet) stops trying, so
+// the client ends even if no session ever connected.
 // Each session's TcpClient lives in its own loop's thread: main queues its creation, its
-// disconnect and its free there, so the client is never touched from another thread.
+// stop and its free there, so the client is never touched from another thread.
 #include "EventLoop.h"
 #include "EventLoopThreadPool.h"
 #include "TcpClient.h"
@@ -13,6 +15,7 @@
 #include "Settings.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,6 +25,8 @@ typedef struct Session {
   TcpClient *client;
   long long bytesRead;
   long long messagesRead;
+  bool up;      // its connection is up
+  bool stopped; // the time is up: it has disconnected and stopped trying
 } Session;
 
 typedef struct Client {
@@ -33,6 +38,7 @@ typedef struct Client {
   char *message;
   size_t blockSize;
   atomic_int numConnected;
+  atomic_int numFinished; // sessions stopped with no connection left up
   int timeout;
 } Client;
 
@@ -58,18 +64,28 @@ static void report(void) {
            (double)totalBytesRead / (g_client.timeout * 1024.0 * 1024.0));
 }
 
+// A session is finished once it has stopped and its connection, if any, is down; the last one to
+// finish quits the main loop. Every session has stopped counting by then: their loops wrote
+// their last counts before this.
+static void finish(void) {
+  if (atomic_fetch_add(&g_client.numFinished, 1) + 1 == g_client.sessionCount)
+    EventLoop_queueInLoop(g_client.loop, quit_main_loop, NULL);
+}
+
 static void onConnection(void *arg, TcpConnection *conn) {
-  (void)arg;
-  if (TcpConnection_connected(conn)) {
+  Session *session = arg;
+  session->up = TcpConnection_connected(conn);
+  if (session->up) {
     TcpConnection_setTcpNoDelay(conn, true);
     TcpConnection_send(conn, g_client.message, g_client.blockSize);
     if (atomic_fetch_add(&g_client.numConnected, 1) + 1 == g_client.sessionCount)
       LOG_WARN("all connected");
-  } else if (atomic_fetch_sub(&g_client.numConnected, 1) - 1 == 0) {
-    LOG_WARN("all disconnected");
-    // Every session has stopped counting: their loops wrote their last counts before this.
-    EventLoop_queueInLoop(g_client.loop, quit_main_loop, NULL);
+    return;
   }
+  if (atomic_fetch_sub(&g_client.numConnected, 1) - 1 == 0)
+    LOG_WARN("all disconnected");
+  if (session->stopped)
+    finish();
 }
 
 static void onMessage(void *arg, TcpConnection *conn, Buffer *buf, Timestamp receiveTime) {
@@ -93,21 +109,26 @@ static void start_session(void *arg) {
   session->client = TcpClient_new(session->loop, &g_client.serverAddr, name);
   // Many clients: spread their retries so they do not come back in lock-step.
   Connector_setJitter(TcpClient_connector(session->client), true);
-  TcpClient_setConnectionCallback(session->client, onConnection, NULL);
+  TcpClient_setConnectionCallback(session->client, onConnection, session);
   TcpClient_setMessageCallback(session->client, onMessage, session);
   TcpClient_connect(session->client);
 }
 
-static void disconnect_session(void *arg) {
+// Half-closes a connection that is up (it finishes at its "down") and stops any retrying.
+static void stop_session(void *arg) {
   Session *session = arg;
   TcpClient_disconnect(session->client);
+  TcpClient_stop(session->client);
+  session->stopped = true;
+  if (!session->up)
+    finish();
 }
 
 static void handleTimeout(void *arg) {
   (void)arg;
   LOG_WARN("stop");
   for (int i = 0; i < g_client.sessionCount; ++i)
-    EventLoop_runInLoop(g_client.sessions[i].loop, disconnect_session, &g_client.sessions[i]);
+    EventLoop_runInLoop(g_client.sessions[i].loop, stop_session, &g_client.sessions[i]);
 }
 
 static void free_session(void *arg) {
@@ -143,6 +164,7 @@ int main(int argc, char *argv[]) {
   g_client.sessionCount = sessions;
   g_client.timeout = seconds;
   atomic_init(&g_client.numConnected, 0);
+  atomic_init(&g_client.numFinished, 0);
 
   g_client.threadPool = EventLoopThreadPool_new(&loop);
   EventLoopThreadPool_setThreadNum(g_client.threadPool, threads);

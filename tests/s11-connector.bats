@@ -686,6 +686,22 @@ times_of() {
   echo "$r"
 }
 
+@test "s11 pingpong_client with no server: at the time given it stops retrying and exits 0, totals zero" {
+  # A port nothing listens on: every session retries until the time is up. Then each session's
+  # retries stop and, with no connection to wait for, the client ends at once.
+  local port threads pre="^${LOG_TIME_RE}WARN  "
+  port=$(pick_port)
+  for threads in 0 2; do
+    REACTOR_PORT=$port run -0 timeout 10 "$S/pingpong_client" "$threads" 64 5 1
+    [ "${#lines[@]}" -eq 5 ]
+    [[ ${lines[0]} =~ ${pre}stop\ -\  ]]
+    [[ ${lines[1]} =~ ${pre}0\ total\ bytes\ read\ -\  ]]
+    [[ ${lines[2]} =~ ${pre}0\ total\ messages\ read\ -\  ]]
+    [[ ${lines[3]} =~ ${pre}0\ average\ message\ size\ -\  ]]
+    [[ ${lines[4]} =~ ${pre}0\ MiB/s\ throughput\ -\  ]]
+  done
+}
+
 @test "s11 test4: pid, now, msg main; 20 counted lines, then main loop exits; exit 0" {
   wait_test4
   [ "$STATUS" -eq 0 ]
