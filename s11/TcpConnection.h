@@ -57,7 +57,7 @@ typedef struct TcpConnection {
   InetAddress peerAddr;
   // any thread
   atomic_int refCount;
-  atomic_int state; // a TcpConnectionState
+  atomic_int state; // a TcpConnectionState, written only in the loop thread
   // set by the owner before connectEstablished, then read in the loop thread
   ConnectionCallbacks callbacks;
   // loop thread only (the owner sets it before connectEstablished, and may clear it later)
