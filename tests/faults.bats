@@ -159,6 +159,9 @@ check_quit_cases() {
   [ $((t1 - t0)) -lt 20 ] # a spinning level-triggered listener burns ~100 ticks a second
   local err_re=' ERROR Acceptor: out of file descriptors, closed a new connection at once - Acceptor\.c:[0-9]+$'
   [ "$(grep -cE -- "$err_re" "$LOG")" -eq 10 ]
+  # The spare fd was taken back at once each time: no other Acceptor line, no pause.
+  [ "$(count_lines "$LOG" ' ERROR Acceptor: ')" -eq 10 ]
+  [ "$(count_lines "$LOG" 'spare fd is back')" -eq 0 ]
   # Room again: the next client gets its echo, and no fd was lost on the way.
   prlimit --pid "$SERVER_PID" --nofile="$soft":
   run -0 timeout 10 "$B/soak_driver" echo "$PORT" 1000
