@@ -1,7 +1,8 @@
 // check_util.h: small helpers shared by the check programs in tests/c - the process's open fd
 // and thread counts (from /proc/self), a sleep in microseconds, and, when InetAddress.h was
 // included first, a socket on 127.0.0.1 with a port the kernel chose. Header-only: each check
-// program is one .c file. With EventLoop.h included first, a timer callback that quits a loop.
+// program is one .c file. With EventLoop.h included first, a timer callback that quits a loop;
+// with Mutex.h, a bounded wait for a counter guarded by a mutex.
 #ifndef REACTOR_CHECK_UTIL_H
 #define REACTOR_CHECK_UTIL_H
 
@@ -61,6 +62,21 @@ static inline int check_settled_thread_count(void) {
 #ifdef REACTOR_EVENTLOOP_H
 /// A TimerCallback that quits the loop passed as its argument.
 static inline void check_quit_loop(void *loop) { EventLoop_quit(loop); }
+#endif
+
+#ifdef REACTOR_MUTEX_H
+#include <stdbool.h>
+/// Waits on cond (whose mutex guards *counter) until *counter reaches want; false once `seconds`
+/// pass with no wakeup. Locks and unlocks the mutex itself.
+static inline bool check_wait_for_count(MutexLock *mutex, Condition *cond, const int *counter,
+                                        int want, double seconds) {
+  bool ok = true;
+  MutexLock_lock(mutex);
+  while (ok && *counter < want)
+    ok = !Condition_waitForSeconds(cond, seconds) || *counter >= want;
+  MutexLock_unlock(mutex);
+  return ok;
+}
 #endif
 
 #ifdef REACTOR_INETADDRESS_H

@@ -59,14 +59,9 @@ static void onConnection(void *arg, TcpConnection *conn) {
   MutexLock_unlock(&g_mutex);
 }
 
-// Waits (5 s at most) until *counter reaches want; false on timeout.
+// Waits (5 s at most) until *counter, guarded by g_mutex, reaches want; false on timeout.
 static bool wait_for(int *counter, int want) {
-  bool ok = true;
-  MutexLock_lock(&g_mutex);
-  while (ok && *counter < want)
-    ok = !Condition_waitForSeconds(&g_cond, 5.0) || *counter >= want;
-  MutexLock_unlock(&g_mutex);
-  return ok;
+  return check_wait_for_count(&g_mutex, &g_cond, counter, want, 5.0);
 }
 
 // A blocking client socket with a 5 s receive timeout.
