@@ -23,11 +23,11 @@ struct EventLoop;
 enum { kAcceptPauseMs = 100 };
 
 // How many connections one readiness of the listening socket accepts at most. One, as muduo
-// does, costs a poll round per connection in a storm; a storm of 10,000 connects against test9
-// (tests/bench/accept_storm) took 10,064 epoll_waits with 1 and 630 with 16, and under strace,
-// where the server is the bottleneck, completed 30% faster. 64 and 256 were no faster on a
-// 2-core machine, and the bound keeps a storm from holding the loop: after 16 new connections
-// the loop serves its other channels before accepting more.
+// does, lets a storm into a busy loop one connection per poll round, behind all its other work:
+// with 100 connections in a ping-pong, 10,000 connects into test9 (tests/bench/storm) came at
+// 9,100-10,100/s with 1, 11,600-15,100 with 16 and 14,600-19,400 with 64, the ping-pong keeping
+// 54-60k, 39-47k and 21-35k round trips/s. 16 lets a storm in faster and leaves the established
+// connections most of the loop; into an idle loop every bound was as fast.
 enum { kMaxAcceptsPerWakeup = 16 };
 
 typedef void (*NewConnectionCallback)(void *arg, int sockfd, const InetAddress *peerAddr);
