@@ -66,8 +66,8 @@ void Logger_log(const char *file, int line, LogLevel level, const char *func, bo
 
   char when[32];
   Timestamp_toLogString(Timestamp_now(), when, sizeof when);
-  len += (size_t)snprintf(buf, sizeof buf, "%s %5d %s", when, CurrentThread_tid(),
-                          kLevelNames[level]);
+  len +=
+      (size_t)snprintf(buf, sizeof buf, "%s %5d %s", when, CurrentThread_tid(), kLevelNames[level]);
   if (func != NULL && len < sizeof buf)
     len += (size_t)snprintf(buf + len, sizeof buf - len, "%s ", func);
 

@@ -30,10 +30,10 @@ void Logger_setLogLevel(LogLevel level);
 void Logger_log(const char *file, int line, LogLevel level, const char *func, bool withErrno,
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-#define LOG_AT_(level, func, witherr, ...)                                              \
-  do {                                                                                  \
-    if (Logger_logLevel() <= (level))                                                   \
-      Logger_log(__FILE__, __LINE__, (level), (func), (witherr), __VA_ARGS__);          \
+#define LOG_AT_(level, func, witherr, ...)                                                         \
+  do {                                                                                             \
+    if (Logger_logLevel() <= (level))                                                              \
+      Logger_log(__FILE__, __LINE__, (level), (func), (witherr), __VA_ARGS__);                     \
   } while (0)
 
 #define LOG_TRACE(...) LOG_AT_(LOG_LEVEL_TRACE, __func__, false, __VA_ARGS__)
@@ -43,15 +43,15 @@ void Logger_log(const char *file, int line, LogLevel level, const char *func, bo
 #define LOG_ERROR(...) LOG_AT_(LOG_LEVEL_ERROR, NULL, false, __VA_ARGS__)
 #define LOG_SYSERR(...) LOG_AT_(LOG_LEVEL_ERROR, NULL, true, __VA_ARGS__)
 // FATAL lines are never filtered out, and the call never returns.
-#define LOG_FATAL(...)                                                                  \
-  do {                                                                                  \
-    Logger_log(__FILE__, __LINE__, LOG_LEVEL_FATAL, NULL, false, __VA_ARGS__);          \
-    __builtin_unreachable();                                                            \
+#define LOG_FATAL(...)                                                                             \
+  do {                                                                                             \
+    Logger_log(__FILE__, __LINE__, LOG_LEVEL_FATAL, NULL, false, __VA_ARGS__);                     \
+    __builtin_unreachable();                                                                       \
   } while (0)
-#define LOG_SYSFATAL(...)                                                               \
-  do {                                                                                  \
-    Logger_log(__FILE__, __LINE__, LOG_LEVEL_FATAL, NULL, true, __VA_ARGS__);           \
-    __builtin_unreachable();                                                            \
+#define LOG_SYSFATAL(...)                                                                          \
+  do {                                                                                             \
+    Logger_log(__FILE__, __LINE__, LOG_LEVEL_FATAL, NULL, true, __VA_ARGS__);                      \
+    __builtin_unreachable();                                                                       \
   } while (0)
 
 #endif

@@ -7,13 +7,13 @@
 #include <time.h>
 
 // pthread functions return the error instead of setting errno.
-#define PCHECK(call)                                                                       \
-  do {                                                                                     \
-    int err_ = (call);                                                                     \
-    if (err_ != 0) {                                                                       \
-      errno = err_;                                                                        \
-      LOG_SYSFATAL("%s failed", #call);                                                    \
-    }                                                                                      \
+#define PCHECK(call)                                                                               \
+  do {                                                                                             \
+    int err_ = (call);                                                                             \
+    if (err_ != 0) {                                                                               \
+      errno = err_;                                                                                \
+      LOG_SYSFATAL("%s failed", #call);                                                            \
+    }                                                                                              \
   } while (0)
 
 void MutexLock_init(MutexLock *self) {

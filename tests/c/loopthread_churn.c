@@ -16,8 +16,6 @@
 
 static atomic_int g_ran = 0;
 
-
-
 static void work(void *arg) {
   (void)arg;
   atomic_fetch_add(&g_ran, 1);

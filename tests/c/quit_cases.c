@@ -29,8 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
-
 static double ms_since(Timestamp t) { return Timestamp_timeDifference(Timestamp_now(), t) * 1000; }
 
 static EventLoop *g_loop;

@@ -2,9 +2,9 @@
 // force-closed. A TcpServer (2 IO threads, port 0) accepts one connection per round from this
 // program's own client socket, which never reads. For each connection SENDERS threads call
 // TcpConnection_send with 1000-byte messages while the controller thread calls
-// TcpConnection_forceClose until it is down; each sender stops when it sees the connection disconnected and then
-// sends 3 more, which must be dropped with a warning. The controller drops its reference (from
-// its own thread) after the connection went down.
+// TcpConnection_forceClose until it is down; each sender stops when it sees the connection
+// disconnected and then sends 3 more, which must be dropped with a warning. The controller drops
+// its reference (from its own thread) after the connection went down.
 //
 // Prints the library's log lines and, at the end:
 //   rounds R, senders S
@@ -49,7 +49,6 @@ static Condition g_cond;
 static TcpConnection *g_conn; // the connection that came up last, with a reference for us
 static int g_up;
 static int g_down;
-
 
 static void onConnection(void *arg, TcpConnection *conn) {
   (void)arg;

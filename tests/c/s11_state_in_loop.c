@@ -132,8 +132,8 @@ static void run_case(const char *name, enum Act what, int number) {
     g_status = 1;
   }
   MutexLock_lock(&g_mutex);
-  printf("%s: up saw %s; the peer read %zu bytes \"%s\", then %s; down saw %s\n", name,
-         g_upState, got, bytes, end, g_downState ? g_downState : "nothing");
+  printf("%s: up saw %s; the peer read %zu bytes \"%s\", then %s; down saw %s\n", name, g_upState,
+         got, bytes, end, g_downState ? g_downState : "nothing");
   g_conn = NULL;
   g_upState = NULL;
   g_downState = NULL;
