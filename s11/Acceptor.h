@@ -27,7 +27,7 @@ enum { kAcceptPauseMs = 100 };
 // with 100 connections in a ping-pong, 10,000 connects into test9 (tests/bench/storm) came at
 // 9,100-10,100/s with 1, 11,600-15,100 with 16 and 14,600-19,400 with 64, the ping-pong keeping
 // 54-60k, 39-47k and 21-35k round trips/s. 16 lets a storm in faster and leaves the established
-// connections most of the loop; into an idle loop every bound was as fast.
+// connections about three quarters of their pace; into an idle loop every bound was as fast.
 enum { kMaxAcceptsPerWakeup = 16 };
 
 typedef void (*NewConnectionCallback)(void *arg, int sockfd, const InetAddress *peerAddr);
