@@ -123,17 +123,28 @@ static void on_writable(int fd) {
   epoll_ctl(g_epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
-static void on_readable(int fd) {
+// Reads more of a len-byte echo into the connection's buffer: 1 once it is complete, 0 while
+// more is to come, -1 at end-of-file or on an error (*why says which).
+static int read_echo(int fd, size_t len, const char **why) {
   Conn *c = &g_conns[fd];
-  ssize_t n = read(fd, c->buf + c->got, kMsgLen - c->got);
+  ssize_t n = read(fd, c->buf + c->got, len - c->got);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return;
+    return 0;
   if (n <= 0) {
-    finish(fd, false, n == 0 ? "closed before the echo" : strerror(errno));
-    return;
+    *why = n == 0 ? "closed before the echo" : strerror(errno);
+    return -1;
   }
   c->got += (size_t)n;
-  if (c->got < kMsgLen)
+  return c->got == len;
+}
+
+static void on_readable(int fd) {
+  Conn *c = &g_conns[fd];
+  const char *why;
+  int done = read_echo(fd, kMsgLen, &why);
+  if (done < 0)
+    finish(fd, false, why);
+  if (done <= 0)
     return;
   char want[kMsgLen];
   message_of(c->id, want);
@@ -185,15 +196,11 @@ static void start_busy(long id) {
 
 static void on_busy_readable(int fd) {
   Conn *c = &g_conns[fd];
-  ssize_t n = read(fd, c->buf + c->got, kBusyLen - c->got);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return;
-  if (n <= 0) {
-    busy_fail(fd, n == 0 ? "closed by the server" : strerror(errno));
-    return;
-  }
-  c->got += (size_t)n;
-  if (c->got < kBusyLen)
+  const char *why;
+  int done = read_echo(fd, kBusyLen, &why);
+  if (done < 0)
+    busy_fail(fd, why);
+  if (done <= 0)
     return;
   char want[kBusyLen];
   busy_message_of(c->id, want);
