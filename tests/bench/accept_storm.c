@@ -44,8 +44,7 @@ enum { kMsgLen = 8, kBusyLen = 64, kMaxEvents = 1024, kStallMs = 10000 };
 typedef struct Conn {
   long id; // -1: slot free
   bool connected;
-  bool busy;   // one of the long-lived ping-pong connections
-  bool echoed; // busy: has had its first echo
+  bool echoed; // a busy connection (in the busy child) that has had its first echo
   size_t got;
   char buf[kBusyLen];
 } Conn;
@@ -92,7 +91,6 @@ static void start_one(void) {
   Conn *c = &g_conns[fd];
   c->id = g_started++;
   c->connected = false;
-  c->busy = false;
   c->got = 0;
   ++g_inflight;
   if (connect(fd, (struct sockaddr *)&g_addr, sizeof g_addr) < 0 && errno != EINPROGRESS) {
@@ -174,22 +172,21 @@ static bool busy_send(int fd) {
   return true;
 }
 
-// Opens a busy connection (a blocking connect: the kernel completes it from the backlog, before
-// the server accepts) and sends its first message.
+// In the busy child: opens a busy connection (a blocking connect: the kernel completes it from
+// the backlog, before the server accepts) and sends its first message.
 static void start_busy(long id) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || connect(fd, (struct sockaddr *)&g_addr, sizeof g_addr) < 0) {
     perror("accept_storm: busy connection");
-    exit(1);
+    _exit(1);
   }
   Conn *c = &g_conns[fd];
   c->id = id;
   c->connected = true;
-  c->busy = true;
   c->echoed = false;
   c->got = 0;
   if (!busy_send(fd))
-    exit(1);
+    _exit(1);
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
   epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &ev);
 }
