@@ -16,6 +16,7 @@
 
 #include "Mutex.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -180,14 +181,27 @@ static void bench_run_in_loop(long n) {
   MutexLock_destroy(&g_mutex);
 }
 
+// The count argument: an integer from 1 to 100,000,000, or one line naming it and exit 2.
+static long count_arg(const char *text, const char *what) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || *end != '\0' || end == text || v < 1 || v > 100000000) {
+    fprintf(stderr, "timer_bench: bad number of %s '%s': expected an integer from 1 to 100000000\n",
+            what, text);
+    exit(2);
+  }
+  return v;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  long timers = argc > 1 ? atol(argv[1]) : 1000000;
-  long functors = argc > 2 ? atol(argv[2]) : 2000000;
-  if (timers < 1 || functors < 1) {
-    fprintf(stderr, "usage: timer_bench [timers [functors]] (both at least 1)\n");
-    return 1;
+  if (argc > 3) {
+    fprintf(stderr, "usage: timer_bench [timers [functors]]\n");
+    return 2;
   }
+  long timers = argc > 1 ? count_arg(argv[1], "timers") : 1000000;
+  long functors = argc > 2 ? count_arg(argv[2], "functors") : 2000000;
   printf("timer_bench on stage %s\n", TIMER_BENCH_STAGE);
   bench_timers(timers);
   bench_run_in_loop(functors);
