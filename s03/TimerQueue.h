@@ -34,6 +34,8 @@ typedef struct TimerQueue {
   TimerQueueEntry *heap; // min-heap: heap[0] is due first
   size_t size;
   size_t capacity;
+  struct Timer **expired; // the due timers of the tick being handled, kept from tick to tick
+  size_t expiredCapacity;
 } TimerQueue;
 
 TimerQueue *TimerQueue_new(struct EventLoop *loop);

@@ -37,8 +37,9 @@ typedef struct TimerQueue {
   TimerQueueEntry *heap; // min-heap: heap[0] is due first
   size_t size;
   size_t capacity;
-  struct Timer **expired; // the due timers while their callbacks run, else NULL
-  size_t numExpired;
+  struct Timer **expired; // the due timers of the tick being handled, kept from tick to tick
+  size_t expiredCapacity;
+  size_t numExpired; // how many of them are running: 0 between ticks
 } TimerQueue;
 
 TimerQueue *TimerQueue_new(struct EventLoop *loop);

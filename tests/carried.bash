@@ -1,6 +1,6 @@
 # Checks of the programs carried from stage to stage (test1 - test6 and the tests/c checks
-# twoloops, quit_before_loop, timer_delays, timer_order, timer_from_thread, functor_storm,
-# wakeup_cases, loopthread_churn; tests/checks.mk says from which stage each is built). Each
+# twoloops, quit_before_loop, timer_delays, timer_order, timer_batch_alloc, timer_from_thread,
+# functor_storm, wakeup_cases, loopthread_churn; tests/checks.mk says from which stage each is built). Each
 # stage file keeps one short @test per check, named for its stage, that calls the function
 # here; what differs between stages stays in the stage file or is a parameter. Loaded with `load carried` after `load helpers`;
 # the checks on a program run in setup_file use timeline.bash (load_run, load_test4, near).
@@ -270,6 +270,14 @@ check_timer_order() {
     [ "${lines[2]}" = "earlier fired 1000, later fired 1000" ]
     [ "${lines[3]}" = "same-instant before earlier 0, later before same-instant 0" ]
   done
+}
+
+# check_timer_batch_alloc STAGE: once grown, the TimerQueue's array of due timers is reused:
+# 20 ticks of 100 repeating timers allocate nothing (a new array per tick: 4 allocations each).
+check_timer_batch_alloc() {
+  run -0 timeout 20 "$TOP/tests/bin/$1/timer_batch_alloc"
+  [ "${#lines[@]}" -eq 1 ]
+  [ "${lines[0]}" = "ran 2000 timers after the first 500 with 0 allocations" ]
 }
 
 # --- cross-thread work (functor_storm, wakeup_cases, timer_from_thread, loopthread_churn) ----------

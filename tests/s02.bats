@@ -97,6 +97,10 @@ setup() {
   check_timer_order s02
 }
 
+@test "s02: ticks of 100 timers allocate nothing once the array of due timers has grown" {
+  check_timer_batch_alloc s02
+}
+
 @test "s02: adding a timer from a thread that does not own the loop aborts" {
   run -134 timeout 10 "$BIN/timer_from_thread"
   local re='^loop thread ([0-9]+)$'

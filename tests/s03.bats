@@ -99,6 +99,10 @@ setup() {
   check_timer_order s03
 }
 
+@test "s03: ticks of 100 timers allocate nothing once the array of due timers has grown" {
+  check_timer_batch_alloc s03
+}
+
 # --- test5 and test6: runInLoop, queueInLoop, EventLoopThread -----------------------------------
 
 @test "s03 test5: runInLoop runs at once, queueInLoop after the current work; flags in order" {

@@ -1,0 +1,67 @@
+// timer_batch_alloc: once the loop has run a few ticks, firing a batch of timers allocates
+// nothing. 100 repeating timers share one interval and so come due together; the program counts
+// every malloc, calloc and realloc the process makes (linked with -Wl,--wrap for the three, see
+// common/rules.mk) over the 2000 runs after the first 500 (batches 6 to 25), and prints
+//   ran 2000 timers after the first 500 with N allocations
+// where N is 0 when the TimerQueue reuses its array of due timers. A new array per tick, grown
+// from 16 slots to 128, shows up as 4 allocations a tick. Then quits.
+#include "EventLoop.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum { kTimers = 100, kWarmupRuns = 5 * kTimers, kCountedRuns = 20 * kTimers };
+
+// Counted in every thread, though only the loop thread runs here.
+static atomic_long g_allocations;
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+void *__wrap_malloc(size_t size) {
+  atomic_fetch_add(&g_allocations, 1);
+  return __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size) {
+  atomic_fetch_add(&g_allocations, 1);
+  return __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size) {
+  atomic_fetch_add(&g_allocations, 1);
+  return __real_realloc(p, size);
+}
+
+static EventLoop *g_loop;
+static long g_runs = 0;
+static long g_countedFrom = 0;
+
+static void on_timer(void *arg) {
+  (void)arg;
+  ++g_runs;
+  if (g_runs == kWarmupRuns) {
+    g_countedFrom = atomic_load(&g_allocations);
+  } else if (g_runs == kWarmupRuns + kCountedRuns) {
+    printf("ran %d timers after the first %d with %ld allocations\n", kCountedRuns, kWarmupRuns,
+           atomic_load(&g_allocations) - g_countedFrom);
+    EventLoop_quit(g_loop);
+  }
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  EventLoop loop;
+  EventLoop_init(&loop);
+  g_loop = &loop;
+  for (int i = 0; i < kTimers; ++i)
+    EventLoop_runEvery(&loop, 0.02, on_timer, NULL);
+  EventLoop_loop(&loop);
+  EventLoop_destroy(&loop);
+  return 0;
+}
