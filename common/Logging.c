@@ -15,25 +15,27 @@ static const char *const kLevelNames[LOG_LEVEL_NUM] = {
     "TRACE ", "DEBUG ", "INFO  ", "WARN  ", "ERROR ", "FATAL ",
 };
 
-static atomic_int g_level = LOG_LEVEL_DEBUG;
+atomic_int g_logLevel = -1;
 static pthread_once_t g_levelOnce = PTHREAD_ONCE_INIT;
 static const char *g_badLevel; // an unknown REACTOR_LOG_LEVEL, reported after init
 
 static void read_level_from_env(void) {
+  int level = LOG_LEVEL_DEBUG;
   const char *env = getenv("REACTOR_LOG_LEVEL");
-  if (env == NULL || *env == '\0')
-    return;
-  static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
-  for (int i = 0; i < (int)(sizeof names / sizeof names[0]); ++i) {
-    if (strcmp(env, names[i]) == 0) {
-      atomic_store(&g_level, i);
-      return;
-    }
+  if (env != NULL && *env != '\0') {
+    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
+    int i = 0;
+    while (i < (int)(sizeof names / sizeof names[0]) && strcmp(env, names[i]) != 0)
+      ++i;
+    if (i < (int)(sizeof names / sizeof names[0]))
+      level = i;
+    else
+      g_badLevel = env;
   }
-  g_badLevel = env;
+  atomic_store(&g_logLevel, level);
 }
 
-LogLevel Logger_logLevel(void) {
+LogLevel Logger_initLevel(void) {
   pthread_once(&g_levelOnce, read_level_from_env);
   if (g_badLevel != NULL) {
     // Report once, outside pthread_once (logging from inside it would recurse into it).
@@ -44,12 +46,12 @@ LogLevel Logger_logLevel(void) {
                  "using DEBUG",
                  g_badLevel);
   }
-  return (LogLevel)atomic_load(&g_level);
+  return (LogLevel)atomic_load(&g_logLevel);
 }
 
 void Logger_setLogLevel(LogLevel level) {
-  pthread_once(&g_levelOnce, read_level_from_env);
-  atomic_store(&g_level, (int)level);
+  Logger_initLevel(); // the environment first, so it cannot undo this later
+  atomic_store(&g_logLevel, (int)level);
 }
 
 // __FILE__ may carry a directory ("../common/Logging.c"); muduo prints the base name.

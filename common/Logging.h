@@ -10,6 +10,7 @@
 #ifndef REACTOR_LOGGING_H
 #define REACTOR_LOGGING_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 typedef enum LogLevel {
@@ -22,8 +23,18 @@ typedef enum LogLevel {
   LOG_LEVEL_NUM
 } LogLevel;
 
-/// The level in force: read from REACTOR_LOG_LEVEL on first use. Any thread.
-LogLevel Logger_logLevel(void);
+// The level in force (muduo's g_logLevel), -1 until the first Logger_logLevel() has read it.
+// Only Logging.c writes it.
+extern atomic_int g_logLevel;
+/// Reads REACTOR_LOG_LEVEL (once in the process; reports an unknown value) and returns the level.
+LogLevel Logger_initLevel(void);
+
+/// The level in force: read from REACTOR_LOG_LEVEL on first use. Any thread. Inline, so that a
+/// log statement below the level costs one load and a compare, as muduo's global does.
+static inline LogLevel Logger_logLevel(void) {
+  int level = atomic_load_explicit(&g_logLevel, memory_order_relaxed);
+  return level >= 0 ? (LogLevel)level : Logger_initLevel();
+}
 /// Overrides the level (tests, benchmarks). Any thread; takes effect for later lines.
 void Logger_setLogLevel(LogLevel level);
 /// Writes one line. withErrno appends errno's text and number; FATAL flushes and aborts.
