@@ -1,11 +1,14 @@
 // timer_batch_alloc: once the loop has run a few ticks, firing a batch of timers allocates
-// nothing. 100 repeating timers share one interval and so come due together; the program counts
+// nothing. 100 repeating timers share their first expiration and their interval, and so come due
+// together, always in one batch (added through TimerQueue_addTimer with one `when`: runEvery
+// would give each its own, and a slow first tick could split them); the program counts
 // every malloc, calloc and realloc the process makes (linked with -Wl,--wrap for the three, see
 // common/rules.mk) over the 2000 runs after the first 500 (batches 6 to 25), and prints
 //   ran 2000 timers after the first 500 with N allocations
 // where N is 0 when the TimerQueue reuses its array of due timers. A new array per tick, grown
 // from 16 slots to 128, shows up as 4 allocations a tick. Then quits.
 #include "EventLoop.h"
+#include "TimerQueue.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -59,8 +62,9 @@ int main(void) {
   EventLoop loop;
   EventLoop_init(&loop);
   g_loop = &loop;
+  Timestamp first = Timestamp_addTime(Timestamp_now(), 0.02);
   for (int i = 0; i < kTimers; ++i)
-    EventLoop_runEvery(&loop, 0.02, on_timer, NULL);
+    TimerQueue_addTimer(loop.timerQueue, on_timer, NULL, "on_timer", first, 0.02);
   EventLoop_loop(&loop);
   EventLoop_destroy(&loop);
   return 0;
