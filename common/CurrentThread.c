@@ -3,12 +3,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static __thread pid_t t_cachedTid = 0;
+__thread pid_t t_cachedTid = 0;
 
-pid_t CurrentThread_tid(void) {
-  if (t_cachedTid == 0)
-    t_cachedTid = (pid_t)syscall(SYS_gettid);
-  return t_cachedTid;
-}
+void CurrentThread_cacheTid(void) { t_cachedTid = (pid_t)syscall(SYS_gettid); }
 
 bool CurrentThread_isMainThread(void) { return CurrentThread_tid() == getpid(); }

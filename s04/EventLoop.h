@@ -44,6 +44,7 @@ typedef struct EventLoop {
   ChannelList activeChannels;
   // any thread
   atomic_bool quit;
+  atomic_bool hasPendingFunctors; // numPendingFunctors > 0, for a look without the lock
   // guarded by mutex
   MutexLock mutex;
   PendingFunctor *pendingFunctors;

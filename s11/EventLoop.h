@@ -50,6 +50,7 @@ typedef struct EventLoop {
   char *readBuffer; // what every connection of the loop reads into; NULL until the first read
   // any thread
   atomic_bool quit;
+  atomic_bool hasPendingFunctors; // numPendingFunctors > 0, for a look without the lock
   // guarded by mutex
   MutexLock mutex;
   PendingFunctor *pendingFunctors;
