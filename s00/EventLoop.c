@@ -10,7 +10,7 @@
 // The loop owned by this thread: how "one loop per thread" is enforced.
 static __thread EventLoop *t_loopInThisThread = NULL;
 
-static void EventLoop_abortNotInLoopThread(const EventLoop *self) {
+void EventLoop_abortNotInLoopThread(const EventLoop *self) {
   LOG_FATAL("EventLoop %p was created in thread %d, current thread is %d", (const void *)self,
             self->threadId, CurrentThread_tid());
 }
@@ -41,15 +41,6 @@ void EventLoop_loop(EventLoop *self) {
 
   LOG_TRACE("EventLoop %p stop looping", (void *)self);
   self->looping = false;
-}
-
-void EventLoop_assertInLoopThread(const EventLoop *self) {
-  if (!EventLoop_isInLoopThread(self))
-    EventLoop_abortNotInLoopThread(self);
-}
-
-bool EventLoop_isInLoopThread(const EventLoop *self) {
-  return self->threadId == CurrentThread_tid();
 }
 
 EventLoop *EventLoop_getEventLoopOfCurrentThread(void) { return t_loopInThisThread; }

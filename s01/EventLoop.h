@@ -7,6 +7,7 @@
 #ifndef REACTOR_EVENTLOOP_H
 #define REACTOR_EVENTLOOP_H
 
+#include "CurrentThread.h"
 #include "Poller.h"
 
 #include <stdatomic.h>
@@ -39,10 +40,18 @@ void EventLoop_quit(EventLoop *self);
 /// Internal, for Channel: adds or updates a channel in the Poller. Loop thread only.
 void EventLoop_updateChannel(EventLoop *self, struct Channel *channel);
 
+/// The FATAL line for a loop used from a thread that does not own it; never returns.
+void EventLoop_abortNotInLoopThread(const EventLoop *self);
+/// True when called from the owner thread. Any thread. Inline, as muduo's: every loop-only
+/// function checks it.
+static inline bool EventLoop_isInLoopThread(const EventLoop *self) {
+  return self->threadId == CurrentThread_tid();
+}
 /// Aborts with a FATAL line unless called from the owner thread. Any thread.
-void EventLoop_assertInLoopThread(const EventLoop *self);
-/// True when called from the owner thread. Any thread.
-bool EventLoop_isInLoopThread(const EventLoop *self);
+static inline void EventLoop_assertInLoopThread(const EventLoop *self) {
+  if (!EventLoop_isInLoopThread(self))
+    EventLoop_abortNotInLoopThread(self);
+}
 /// The loop the calling thread owns, or NULL. Any thread.
 EventLoop *EventLoop_getEventLoopOfCurrentThread(void);
 

@@ -18,7 +18,7 @@ static __thread EventLoop *t_loopInThisThread = NULL;
 
 static const int kPollTimeMs = 10 * 1000;
 
-static void EventLoop_abortNotInLoopThread(const EventLoop *self) {
+void EventLoop_abortNotInLoopThread(const EventLoop *self) {
   LOG_FATAL("EventLoop %p was created in thread %d, current thread is %d", (const void *)self,
             self->threadId, CurrentThread_tid());
 }
@@ -221,15 +221,6 @@ void EventLoop_updateChannel(EventLoop *self, Channel *channel) {
   assert(Channel_ownerLoop(channel) == self);
   EventLoop_assertInLoopThread(self);
   Poller_updateChannel(self->poller, channel);
-}
-
-void EventLoop_assertInLoopThread(const EventLoop *self) {
-  if (!EventLoop_isInLoopThread(self))
-    EventLoop_abortNotInLoopThread(self);
-}
-
-bool EventLoop_isInLoopThread(const EventLoop *self) {
-  return self->threadId == CurrentThread_tid();
 }
 
 EventLoop *EventLoop_getEventLoopOfCurrentThread(void) { return t_loopInThisThread; }
