@@ -15,8 +15,8 @@
 #include "EventLoopThread.h"
 
 #include "Mutex.h"
+#include "timer_rounds.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,28 +35,7 @@ static Timestamp g_firstFire;
 static int64_t g_lateSum = 0; // us, live round
 static int64_t g_lateMax = 0;
 
-static long status_kb(const char *field) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kb = -1;
-  size_t len = strlen(field);
-  while (f != NULL && fgets(line, sizeof line, f) != NULL)
-    if (strncmp(line, field, len) == 0 && line[len] == ':')
-      kb = atol(line + len + 1);
-  if (f != NULL)
-    fclose(f);
-  return kb;
-}
-
 static double seconds_since(Timestamp t) { return Timestamp_timeDifference(Timestamp_now(), t); }
-
-// CPU time of the calling thread: on a shared machine it is what the work cost, where the
-// wall-clock time also counts the stretches the thread waited for a core.
-static double cpu_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void on_timer(void *arg) {
   (void)arg;
@@ -74,14 +53,6 @@ static void on_timer_live(void *arg) {
   if (late > g_lateMax)
     g_lateMax = late;
   on_timer(NULL);
-}
-
-static uint64_t rng_state = 88172645463325252ULL;
-static uint64_t next_random(void) { // xorshift64: fast, and the same sequence every run
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return rng_state;
 }
 
 static void bench_timers(long n) {
@@ -181,27 +152,14 @@ static void bench_run_in_loop(long n) {
   MutexLock_destroy(&g_mutex);
 }
 
-// The count argument: an integer from 1 to 100,000,000, or one line naming it and exit 2.
-static long count_arg(const char *text, const char *what) {
-  char *end;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno != 0 || *end != '\0' || end == text || v < 1 || v > 100000000) {
-    fprintf(stderr, "timer_bench: bad number of %s '%s': expected an integer from 1 to 100000000\n",
-            what, text);
-    exit(2);
-  }
-  return v;
-}
-
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc > 3) {
     fprintf(stderr, "usage: timer_bench [timers [functors]]\n");
     return 2;
   }
-  long timers = argc > 1 ? count_arg(argv[1], "timers") : 1000000;
-  long functors = argc > 2 ? count_arg(argv[2], "functors") : 2000000;
+  long timers = argc > 1 ? count_arg("timer_bench", argv[1], "timers") : 1000000;
+  long functors = argc > 2 ? count_arg("timer_bench", argv[2], "functors") : 2000000;
   printf("timer_bench on stage %s\n", TIMER_BENCH_STAGE);
   bench_timers(timers);
   bench_run_in_loop(functors);

@@ -12,7 +12,6 @@
 // usage: timer_ref [timers]   (default 1000000)
 // Prints the timer lines of timer_bench in the same words (tests/bench/bench reads both).
 
-#include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +20,8 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "timer_rounds.h"
 
 typedef struct Node {
   void (*callback)(void *arg);
@@ -50,24 +51,6 @@ static int64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static double cpu_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long vmhwm_kb(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kb = -1;
-  while (f != NULL && fgets(line, sizeof line, f) != NULL)
-    if (strncmp(line, "VmHWM:", 6) == 0)
-      kb = atol(line + 6);
-  if (f != NULL)
-    fclose(f);
-  return kb;
 }
 
 // Arms the timerfd for an absolute CLOCK_MONOTONIC time (0 would disarm it: at least 1 us).
@@ -175,39 +158,18 @@ static void on_timer_live(void *arg) {
   ++g_fired;
 }
 
-static uint64_t rng_state = 88172645463325252ULL; // timer_bench's generator and seed
-static uint64_t next_random(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return rng_state;
-}
-
-// The count argument: an integer from 1 to 100,000,000, or one line naming it and exit 2.
-static long count_arg(const char *text, const char *what) {
-  char *end;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno != 0 || *end != '\0' || end == text || v < 1 || v > 100000000) {
-    fprintf(stderr, "timer_ref: bad number of %s '%s': expected an integer from 1 to 100000000\n",
-            what, text);
-    exit(2);
-  }
-  return v;
-}
-
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc > 2) {
     fprintf(stderr, "usage: timer_ref [timers]\n");
     return 2;
   }
-  long n = argc > 1 ? count_arg(argv[1], "timers") : 1000000;
+  long n = argc > 1 ? count_arg("timer_ref", argv[1], "timers") : 1000000;
   Queue q = {timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC), NULL, 0, 0, 0};
   if (q.timerfd < 0)
     die("timerfd_create");
   printf("timer_ref: a hand-written timer heap on a timerfd\n");
-  long hwm0 = vmhwm_kb();
+  long hwm0 = status_kb("VmHWM");
 
   // Round 1: n one-shots due within a second from 0.5 s on; all fire in one batch once overdue.
   int64_t base = now_us() + 500000;
@@ -217,7 +179,7 @@ int main(int argc, char **argv) {
     add(&q, base + (int64_t)(next_random() % 1000000), on_timer, NULL);
   double addCpu = cpu_seconds() - cpu0;
   double addSeconds = (double)(now_us() - start) / 1e6;
-  long hwm1 = vmhwm_kb();
+  long hwm1 = status_kb("VmHWM");
   int64_t wait = base + 1050000 - now_us();
   if (wait > 0) {
     struct timespec ts = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000};
@@ -249,7 +211,7 @@ int main(int argc, char **argv) {
     run_due(&q);
   printf("timers: %ld fired live over 1 s: mean lateness %.0f us, max %.1f ms\n", g_fired,
          (double)g_lateSum / g_fired, g_lateMax / 1000.0);
-  printf("memory: peak VmHWM %ld kB\n", vmhwm_kb());
+  printf("memory: peak VmHWM %ld kB\n", status_kb("VmHWM"));
   free(q.heap);
   close(q.timerfd);
   return 0;

@@ -28,7 +28,7 @@ timer_bench_run: $(TIMER_BENCHES)
 # timer_bench_rule STAGE: every library source of the stage (not its programs: test*.c and the
 # two pingpong programs) and every common source.
 define timer_bench_rule
-$(TIMERS_TOP)/tests/bin/bench/timer_bench_$(1): $(TIMERS_MK_DIR)/timer_bench.c \
+$(TIMERS_TOP)/tests/bin/bench/timer_bench_$(1): $(TIMERS_MK_DIR)/timer_bench.c $(TIMERS_MK_DIR)/timer_rounds.h \
 		$(filter-out $(TIMERS_TOP)/$(1)/test%.c $(TIMERS_TOP)/$(1)/pingpong_%.c,$(wildcard $(TIMERS_TOP)/$(1)/*.c)) \
 		$(wildcard $(TIMERS_COMMON)/*.c $(TIMERS_TOP)/$(1)/*.h $(TIMERS_COMMON)/*.h) \
 		$(lastword $(MAKEFILE_LIST))
