@@ -102,9 +102,10 @@ $(CHECK_DIR)/%: $(BUILD)/checks/%.o $(LIB_OBJS) .build/flags
 	$(say) "  LD  tests/bin/$(STAGE)/$(notdir $@)"
 	$(Q)$(CC) $(filter %.o,$^) $(ALL_LDFLAGS) -o $@
 
-# timer_batch_alloc counts every allocation: calls to malloc, calloc and realloc from any of its
-# objects go to its __wrap_ functions, which call the real ones.
-$(CHECK_DIR)/timer_batch_alloc: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+# tick_costs counts every allocation and lock: calls to malloc, calloc, realloc and
+# pthread_mutex_lock from any of its objects go to its __wrap_ functions, which call the real ones.
+$(CHECK_DIR)/tick_costs: ALL_LDFLAGS += \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=pthread_mutex_lock
 
 clean:
 	rm -rf .build $(PROGRAMS) $(CHECK_DIR)

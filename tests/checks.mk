@@ -17,7 +17,7 @@ CHECKS_s01 := $(CHECKS_s00) \
 
 # timers
 CHECKS_s02 := $(CHECKS_s01) \
-	timer_batch_alloc \
+	tick_costs \
 	timer_delays \
 	timer_from_thread \
 	timer_order
