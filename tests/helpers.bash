@@ -11,10 +11,15 @@ TIME_RE='[0-9]{8} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}'
 # The log line prefix: "20201201 23:23:51.688777Z  2295 " (UTC time, tid right-aligned to 5).
 LOG_TIME_RE="${TIME_RE}Z +[0-9]+ "
 
-# start_bg LOG CMD...: starts CMD in the background; sets BG_PID.
+# start_bg LOG CMD...: starts CMD in the background, its output in LOG; sets BG_PID. LOG is
+# emptied here, before the start: the background child opens it only when it gets to run, and
+# until then a test that reused LOG could read the last process's lines as this one's: a
+# "listening on" with the old port, then an empty file once the child truncated it (s11.bats'
+# test11 test, second start, failed so under TSan; a loop of starts saw the old lines 7 in 200).
 start_bg() {
   local log=$1
   shift
+  : >"$log"
   "$@" </dev/null >"$log" 2>&1 3>&- 4>&- &
   BG_PID=$!
 }
