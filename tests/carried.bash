@@ -274,7 +274,8 @@ check_timer_order() {
 
 # check_tick_costs STAGE: 20 ticks of 100 repeating timers allocate nothing (the TimerQueue's
 # array of due timers, once grown, is reused; a new one per tick is 4 allocations) and take no
-# lock (an empty functor queue is seen without it; locking to look is 1 lock a tick).
+# lock (from s03, an empty functor queue is seen without it; locking to look is 1 lock a tick;
+# s02 has no queue and no lock, so there the lock count guards nothing but future code).
 check_tick_costs() {
   run -0 timeout 20 "$TOP/tests/bin/$1/tick_costs"
   [ "${#lines[@]}" -eq 1 ]

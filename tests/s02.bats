@@ -97,7 +97,7 @@ setup() {
   check_timer_order s02
 }
 
-@test "s02: ticks of 100 timers allocate nothing (due-timer array kept) and take no lock (empty functor queue)" {
+@test "s02: ticks of 100 timers allocate nothing (due-timer array kept); no lock either (no functor queue until s03)" {
   check_tick_costs s02
 }
 
